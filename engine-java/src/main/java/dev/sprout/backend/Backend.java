@@ -1,0 +1,98 @@
+package dev.sprout.backend;
+
+/**
+ * The kernel-sized operations that Sprout's hot paths run through. Autograd, layers and growth are written
+ * once above this interface; the pure-Java backend implements all of it and is the reference that every
+ * other backend (native CPU, CUDA) is tested against.
+ *
+ * <p>Conventions: all matrices are row-major; complex (c64) data is interleaved {@code re, im} in a
+ * {@code float[]}, and complex sizes and offsets count complex elements, not floats. Callers pass arrays
+ * with offsets; every implementation checks sizes and bounds before it does any work (so a wrong shape is an
+ * exception, never a crash in native code) and names the operation and the operand in the message.
+ */
+public interface Backend {
+
+    /** Short name, e.g. {@code java}, {@code native}, {@code cuda}. */
+    String name();
+
+    /** One line on how this backend runs (threads, vector width, device). */
+    String describe();
+
+    /** Number of threads that kernels of this backend may use across independent work. */
+    int threads();
+
+    // ---------------------------------------------------------------- matrix products
+
+    void sgemm(GemmShape g, float alpha, float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff);
+
+    void dgemm(GemmShape g, double alpha, double[] a, int aOff, double[] b, int bOff, double beta, double[] c, int cOff);
+
+    /** Complex product on interleaved c64 data; {@link GemmShape.Trans#H} conjugates. alpha and beta are complex. */
+    void cgemm(GemmShape g, float alphaRe, float alphaIm, float[] a, int aOff, float[] b, int bOff,
+               float betaRe, float betaIm, float[] c, int cOff);
+
+    // ---------------------------------------------------------------- pointwise kernels
+
+    /** {@code y[i] = sigma^(order)(x[i])} for order 0, 1 or 2 ({@code beta} is used by softplus only). */
+    void activation(Activation f, int order, float beta, float[] x, int xOff, float[] y, int yOff, int n);
+
+    void activation(Activation f, int order, double beta, double[] x, int xOff, double[] y, int yOff, int n);
+
+    /**
+     * Sums {@code x}, viewed as {@code [outer, len, inner]} contiguous, over its middle axis into {@code out}
+     * ({@code [outer, inner]}).
+     */
+    void sumAxis(float[] x, int xOff, int outer, int len, int inner, float[] out, int outOff);
+
+    void sumAxis(double[] x, int xOff, int outer, int len, int inner, double[] out, int outOff);
+
+    // ---------------------------------------------------------------- convolution lowering
+
+    /**
+     * Unfolds one image {@code [C, H, W]} into columns {@code [C*kh*kw, outH*outW]} for a convolution as a gemm.
+     */
+    void im2col(ConvGeometry g, float[] x, int xOff, float[] col, int colOff);
+
+    void im2col(ConvGeometry g, double[] x, int xOff, double[] col, int colOff);
+
+    /** The adjoint of {@link #im2col}: accumulates columns back into an image (which it first zeroes). */
+    void col2im(ConvGeometry g, float[] col, int colOff, float[] x, int xOff);
+
+    void col2im(ConvGeometry g, double[] col, int colOff, double[] x, int xOff);
+
+    // ---------------------------------------------------------------- splitting statistics
+
+    /**
+     * Weighted Gram matrices of many neurons at once: {@code S[i] += sum_n w[n, i] x[n] x[n]^T} with
+     * {@code x} {@code [samples, d]}, {@code w} {@code [samples, neurons]}, {@code s} {@code [neurons, d, d]}
+     * (accumulated, so batches can be summed; symmetric, both triangles written).
+     */
+    void weightedGram(int samples, int d, int neurons, float[] x, int xOff, float[] w, int wOff, float[] s, int sOff);
+
+    void weightedGram(int samples, int d, int neurons, double[] x, int xOff, double[] w, int wOff, double[] s, int sOff);
+
+    // ---------------------------------------------------------------- dense linear algebra
+
+    /**
+     * Eigen-decomposes {@code batch} symmetric {@code n x n} matrices (only the lower triangle is read):
+     * {@code k} eigenpairs in ascending order of eigenvalue, the smallest ones ({@code k = n} for all).
+     * {@code w} receives {@code [batch, k]} eigenvalues, {@code v} {@code [batch, n, k]} eigenvectors as
+     * columns (may be {@code null} for values only). The input is not modified.
+     */
+    void symEig(int batch, int n, int k, float[] a, int aOff, float[] w, int wOff, float[] v, int vOff);
+
+    void symEig(int batch, int n, int k, double[] a, int aOff, double[] w, int wOff, double[] v, int vOff);
+
+    /**
+     * Solves {@code A X = B} in place by LU with partial pivoting: {@code a} ({@code n x n}) is overwritten by
+     * its factors, {@code b} ({@code n x nrhs}) by the solution.
+     *
+     * @return 0, or {@code i + 1} if pivot {@code i} is exactly zero (the matrix is singular; b is unchanged)
+     */
+    int gesv(int n, int nrhs, float[] a, int aOff, float[] b, int bOff);
+
+    int gesv(int n, int nrhs, double[] a, int aOff, double[] b, int bOff);
+
+    /** Complex (c64, interleaved) version of {@link #gesv(int, int, float[], int, float[], int)}. */
+    int cgesv(int n, int nrhs, float[] a, int aOff, float[] b, int bOff);
+}

@@ -1,0 +1,39 @@
+package dev.sprout.testing;
+
+/**
+ * Every numerical tolerance the tests use, in one place (no bare literals in tests). Tolerances of reductions
+ * grow with the reduction length: use {@link #f32(int)} / {@link #f64(int)}.
+ */
+public final class Tol {
+    private Tol() {
+    }
+
+    /** Machine epsilons. */
+    public static final double EPS_F32 = Math.ulp(1.0f);
+    public static final double EPS_F64 = Math.ulp(1.0);
+
+    /** Elementwise f32 results against a double reference (a few ulps of the magnitudes involved). */
+    public static final double F32 = 1e-5;
+    /** Elementwise f64 results. */
+    public static final double F64 = 1e-12;
+
+    /** Finite-difference gradient checks in f64 (central differences with step {@link #FD_STEP}). */
+    public static final double FD_STEP = 1e-6;
+    public static final double GRAD_F64 = 1e-6;
+    /** Hessian-vector products against central differences of gradients. */
+    public static final double HVP_F64 = 1e-5;
+
+    /** Decompositions (eigen, LU, SVD) reconstructing their matrix, relative to its norm, times n. */
+    public static final double DECOMP_F32 = 2e-6;
+    public static final double DECOMP_F64 = 1e-14;
+
+    /** Tolerance for a dot product of length {@code k} in f32, relative to the sum of absolute products. */
+    public static double f32(int k) {
+        return 4 * EPS_F32 * Math.max(1, k);
+    }
+
+    /** Tolerance for a dot product of length {@code k} in f64, relative to the sum of absolute products. */
+    public static double f64(int k) {
+        return 4 * EPS_F64 * Math.max(1, k);
+    }
+}
