@@ -15,18 +15,77 @@ public enum Activation {
     RBF,
     IDENTITY;
 
-    /** sigma^(order)(x) for order 0, 1, 2, in double precision (the reference every kernel is tested against). */
+    /** Highest derivative order every backend evaluates (so that autograd can differentiate sigma'' twice more). */
+    public static final int MAX_ORDER = 6;
+
+    /*
+     * Derivatives of every order come from polynomial recurrences, with coefficient tables built once:
+     *   tanh:    sigma^(k) = T_k(t),  t = tanh x,         T_0 = t,  T_{k+1} = T_k'(t) (1 - t^2)
+     *   sigmoid: sigma^(k) = S_k(s),  s = sigmoid x,      S_0 = s,  S_{k+1} = S_k'(s) (s - s^2)
+     *   softplus(beta), k >= 1: beta^(k-1) S_{k-1}(sigmoid(beta x))
+     *   rbf:     sigma^(k) = R_k(x) exp(-x^2/2),           R_0 = 1,  R_{k+1} = R_k'(x) - x R_k(x)
+     */
+    private static final double[][] TANH_POLY = table(new double[] {0, 1}, new double[] {1, 0, -1}, false);
+    private static final double[][] SIGMOID_POLY = table(new double[] {0, 1}, new double[] {0, 1, -1}, false);
+    private static final double[][] RBF_POLY = table(new double[] {1}, null, true);
+
+    private static double[][] table(double[] p0, double[] factor, boolean rbf) {
+        double[][] t = new double[MAX_ORDER + 1][];
+        t[0] = p0;
+        for (int k = 0; k < MAX_ORDER; k++) {
+            double[] p = t[k];
+            double[] dp = new double[Math.max(1, p.length - 1)];
+            for (int i = 1; i < p.length; i++) {
+                dp[i - 1] = i * p[i];
+            }
+            double[] next;
+            if (rbf) { // R' - x R
+                next = new double[p.length + 1];
+                for (int i = 0; i < dp.length; i++) {
+                    next[i] += dp[i];
+                }
+                for (int i = 0; i < p.length; i++) {
+                    next[i + 1] -= p[i];
+                }
+            } else { // P' * factor
+                next = new double[dp.length + factor.length - 1];
+                for (int i = 0; i < dp.length; i++) {
+                    for (int j = 0; j < factor.length; j++) {
+                        next[i + j] += dp[i] * factor[j];
+                    }
+                }
+            }
+            t[k + 1] = next;
+        }
+        return t;
+    }
+
+    private static double horner(double[] p, double x) {
+        double r = 0;
+        for (int i = p.length - 1; i >= 0; i--) {
+            r = r * x + p[i];
+        }
+        return r;
+    }
+
+    /**
+     * sigma^(order)(x) for order 0..{@link #MAX_ORDER}, in double precision (the reference every kernel is
+     * tested against). For ReLU, orders >= 2 are 0 (its kink is not modelled).
+     */
     public double eval(double x, int order, double beta) {
+        if (order < 0 || order > MAX_ORDER) {
+            throw new IllegalArgumentException(this + ": derivative order " + order + " not available (0.." + MAX_ORDER + ")");
+        }
         switch (this) {
             case RELU:
                 return order == 0 ? Math.max(0.0, x) : order == 1 ? (x > 0 ? 1.0 : 0.0) : 0.0;
             case TANH: {
                 double t = Math.tanh(x);
-                return order == 0 ? t : order == 1 ? 1 - t * t : -2 * t * (1 - t * t);
+                return order == 0 ? t : order == 1 ? 1 - t * t : horner(TANH_POLY[order], t);
             }
             case SIGMOID: {
                 double s = sigmoid(x);
-                return order == 0 ? s : order == 1 ? s * (1 - s) : s * (1 - s) * (1 - 2 * s);
+                return order == 0 ? s : order == 1 ? s * (1 - s) : horner(SIGMOID_POLY[order], s);
             }
             case SOFTPLUS: {
                 double bx = beta * x;
@@ -34,12 +93,10 @@ public enum Activation {
                     return (bx > 30 ? bx : Math.log1p(Math.exp(bx))) / beta;
                 }
                 double s = sigmoid(bx);
-                return order == 1 ? s : beta * s * (1 - s);
+                return order == 1 ? s : Math.pow(beta, order - 1) * horner(SIGMOID_POLY[order - 1], s);
             }
-            case RBF: {
-                double e = Math.exp(-0.5 * x * x);
-                return order == 0 ? e : order == 1 ? -x * e : (x * x - 1) * e;
-            }
+            case RBF:
+                return horner(RBF_POLY[order], x) * Math.exp(-0.5 * x * x);
             case IDENTITY:
                 return order == 0 ? x : order == 1 ? 1.0 : 0.0;
             default:

@@ -33,7 +33,7 @@ public interface Backend {
 
     // ---------------------------------------------------------------- pointwise kernels
 
-    /** {@code y[i] = sigma^(order)(x[i])} for order 0, 1 or 2 ({@code beta} is used by softplus only). */
+    /** {@code y[i] = sigma^(order)(x[i])} for order 0..{@link Activation#MAX_ORDER} ({@code beta} is used by softplus only). */
     void activation(Activation f, int order, float beta, float[] x, int xOff, float[] y, int yOff, int n);
 
     void activation(Activation f, int order, double beta, double[] x, int xOff, double[] y, int yOff, int n);

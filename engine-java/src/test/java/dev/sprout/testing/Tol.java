@@ -27,6 +27,12 @@ public final class Tol {
     public static final double DECOMP_F32 = 2e-6;
     public static final double DECOMP_F64 = 1e-14;
 
+    /** Relative error allowed for a sample moment (mean, standard deviation, frequency) of a few thousand draws. */
+    public static final double SAMPLE_REL = 0.05;
+
+    /** An optimizer's distance to a convex quadratic's minimum after its test's steps (f64). */
+    public static final double OPTIM_CONVERGED = 1e-6;
+
     /** Tolerance for a dot product of length {@code k} in f32, relative to the sum of absolute products. */
     public static double f32(int k) {
         return 4 * EPS_F32 * Math.max(1, k);

@@ -1,0 +1,295 @@
+package dev.sprout.autograd;
+
+import dev.sprout.tensor.Kernels;
+import dev.sprout.tensor.Tensor;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Reverse-mode differentiation on the recorded graph, and the second-order entry points built on it.
+ *
+ * <ul>
+ *   <li>{@link #grad} gives gradients of outputs with respect to chosen inputs; with {@code createGraph} the
+ *       backward pass is itself recorded, so the gradients can be differentiated again.</li>
+ *   <li>{@link #hvp} gives Hessian-vector products by reverse over reverse: {@code H v = d/dp (g(p) . v)}.</li>
+ *   <li>{@link #jvp} gives Jacobian-vector products (forward directional derivatives) with the double-vjp trick:
+ *       {@code u -> J^T u} is linear in {@code u}, so {@code J v = d/du ((J^T u) . v)}.</li>
+ * </ul>
+ *
+ * Recording is per thread: {@link #noGrad()} turns it off in a try-with-resources scope; {@link #checked()}
+ * turns on a mode in which every operation's result is checked for NaN and infinity, naming the first culprit.
+ */
+public final class Autograd {
+    private Autograd() {
+    }
+
+    private static final ThreadLocal<boolean[]> RECORDING = ThreadLocal.withInitial(() -> new boolean[] {true});
+    private static final ThreadLocal<boolean[]> CHECKED = ThreadLocal.withInitial(() -> new boolean[] {false});
+    /** The op whose backward rule is running, named by checked mode's messages. */
+    private static final ThreadLocal<String> IN_BACKWARD = new ThreadLocal<>();
+
+    static String backwardContext() {
+        return IN_BACKWARD.get();
+    }
+
+    /** A scope that restores the previous mode when closed. */
+    public interface Scope extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    public static boolean isRecording() {
+        return RECORDING.get()[0];
+    }
+
+    public static boolean isChecked() {
+        return CHECKED.get()[0];
+    }
+
+    /** Turns gradient recording off until the scope closes. */
+    public static Scope noGrad() {
+        return setFlag(RECORDING.get(), false);
+    }
+
+    /** Turns gradient recording on until the scope closes. */
+    public static Scope enableGrad() {
+        return setFlag(RECORDING.get(), true);
+    }
+
+    /** Checks every result for NaN/infinity until the scope closes (costs a pass over each result). */
+    public static Scope checked() {
+        return setFlag(CHECKED.get(), true);
+    }
+
+    private static Scope setFlag(boolean[] flag, boolean value) {
+        boolean prev = flag[0];
+        flag[0] = value;
+        return () -> flag[0] = prev;
+    }
+
+    /** Back-propagates a scalar into the {@code grad} of every leaf that requires it (accumulating). */
+    public static void backward(Tensor loss) {
+        if (loss.numel() != 1) {
+            throw new IllegalArgumentException("backward: needs a one-element output, got " + loss.describe()
+                    + "; use grad(outputs, gradOutputs, ...) for others");
+        }
+        if (!loss.requiresGrad()) {
+            throw new IllegalStateException("backward: " + loss.describe() + " does not require grad (no parameter"
+                    + " reached it, or it was computed under noGrad())");
+        }
+        List<Tensor> leaves = new ArrayList<>();
+        for (Tensor t : topoOrder(new Tensor[] {loss})) {
+            if (t.isLeaf() && t.requiresGrad()) {
+                leaves.add(t);
+            }
+        }
+        Tensor[] gs = grad(new Tensor[] {loss}, null, leaves.toArray(new Tensor[0]), false);
+        try (Scope s = noGrad()) {
+            for (int i = 0; i < gs.length; i++) {
+                Tensor leaf = leaves.get(i);
+                Tensor g = gs[i];
+                if (leaf.grad() == null) {
+                    leaf.setGrad(g.isContiguous() ? g.detach() : Kernels.copy(g));
+                } else {
+                    leaf.grad().addScaled_(g, 1.0);
+                }
+            }
+        }
+    }
+
+    /** Gradients of a scalar output with respect to inputs (zeros for inputs it does not depend on). */
+    public static Tensor[] grad(Tensor output, Tensor[] inputs, boolean createGraph) {
+        return grad(new Tensor[] {output}, null, inputs, createGraph);
+    }
+
+    /** Gradients of the sum of one-element outputs with respect to inputs. */
+    public static Tensor[] grad(Tensor[] outputs, Tensor[] inputs, boolean createGraph) {
+        return grad(outputs, null, inputs, createGraph);
+    }
+
+    /**
+     * Gradients of {@code sum_i <gradOutputs[i], outputs[i]>} with respect to {@code inputs}.
+     *
+     * @param gradOutputs seeds, one per output (null: ones, only for one-element outputs)
+     * @param createGraph record the backward pass so the results can be differentiated again
+     */
+    public static Tensor[] grad(Tensor[] outputs, Tensor[] gradOutputs, Tensor[] inputs, boolean createGraph) {
+        Map<Tensor, Tensor> grads = new IdentityHashMap<>();
+        try (Scope s = createGraph ? enableGrad() : noGrad()) {
+            for (int i = 0; i < outputs.length; i++) {
+                Tensor out = outputs[i];
+                Tensor seed;
+                if (gradOutputs == null || gradOutputs[i] == null) {
+                    if (out.numel() != 1) {
+                        throw new IllegalArgumentException("grad: output " + out.describe()
+                                + " has more than one element; pass a gradOutput for it");
+                    }
+                    seed = Ops.constant(out, 1.0).reshape(out.shape().toArray());
+                } else {
+                    seed = gradOutputs[i];
+                    if (!seed.shape().equals(out.shape()) || seed.dtype() != out.dtype()) {
+                        throw new IllegalArgumentException("grad: gradOutput " + seed.describe() + " does not match output "
+                                + out.describe());
+                    }
+                }
+                accumulate(grads, out, seed);
+            }
+            List<Tensor> order = topoOrder(outputs);
+            // reverse topological order: outputs first
+            for (int i = order.size() - 1; i >= 0; i--) {
+                Tensor t = order.get(i);
+                Node fn = t.gradFn();
+                Tensor g = grads.get(t);
+                if (fn == null || g == null) {
+                    continue;
+                }
+                Tensor[] ins = fn.rawInputs();
+                Tensor[] gin;
+                String outer = IN_BACKWARD.get();
+                IN_BACKWARD.set(fn.op());
+                try {
+                    gin = fn.backward().apply(g);
+                } finally {
+                    IN_BACKWARD.set(outer);
+                }
+                for (int j = 0; j < ins.length; j++) {
+                    if (gin[j] == null || !ins[j].requiresGrad()) {
+                        continue;
+                    }
+                    if (!gin[j].shape().equals(ins[j].shape())) {
+                        throw new IllegalStateException("backward of " + fn.op() + " produced gradient " + gin[j].describe()
+                                + " for input " + ins[j].describe());
+                    }
+                    if (isChecked()) {
+                        Ops.checkFinite("backward of " + fn.op(), gin[j], ins);
+                    }
+                    accumulate(grads, ins[j], gin[j]);
+                }
+            }
+            Tensor[] result = new Tensor[inputs.length];
+            for (int i = 0; i < inputs.length; i++) {
+                Tensor g = grads.get(inputs[i]);
+                result[i] = g != null ? g : Tensor.zeros(inputs[i].dtype(), inputs[i].shape());
+            }
+            return result;
+        }
+    }
+
+    private static void accumulate(Map<Tensor, Tensor> grads, Tensor t, Tensor g) {
+        Tensor prev = grads.get(t);
+        grads.put(t, prev == null ? g : prev.add(g));
+    }
+
+    /** Tensors reachable from the outputs through recorded nodes, inputs before the tensors made from them. */
+    static List<Tensor> topoOrder(Tensor[] outputs) {
+        List<Tensor> order = new ArrayList<>();
+        Map<Tensor, Boolean> visited = new IdentityHashMap<>();
+        ArrayDeque<Object[]> stack = new ArrayDeque<>();
+        for (Tensor o : outputs) {
+            if (o.requiresGrad() && !visited.containsKey(o)) {
+                visited.put(o, Boolean.TRUE);
+                stack.push(new Object[] {o, 0});
+            }
+            while (!stack.isEmpty()) {
+                Object[] top = stack.peek();
+                Tensor t = (Tensor) top[0];
+                int next = (Integer) top[1];
+                Node fn = t.gradFn();
+                Tensor[] ins = fn == null ? new Tensor[0] : fn.rawInputs();
+                if (next < ins.length) {
+                    top[1] = next + 1;
+                    Tensor in = ins[next];
+                    if (in.requiresGrad() && !visited.containsKey(in)) {
+                        visited.put(in, Boolean.TRUE);
+                        stack.push(new Object[] {in, 0});
+                    }
+                } else {
+                    stack.pop();
+                    order.add(t);
+                }
+            }
+        }
+        return order;
+    }
+
+    /**
+     * Hessian-vector products of a scalar function by reverse over reverse: for parameters {@code p} and
+     * directions {@code v} (one per parameter, same shapes), returns {@code H v} per parameter. The function is
+     * evaluated once, at the parameters as they are (those that do not require grad are treated as variables).
+     */
+    public static Tensor[] hvp(Function<Tensor[], Tensor> f, Tensor[] params, Tensor[] v) {
+        checkDirections("hvp", params, v);
+        try (Scope s = enableGrad()) {
+            Tensor[] leaves = new Tensor[params.length];
+            for (int i = 0; i < params.length; i++) {
+                leaves[i] = params[i].requiresGrad() ? params[i] : params[i].detach().requiresGrad(true);
+            }
+            Tensor loss = f.apply(leaves);
+            if (loss.numel() != 1) {
+                throw new IllegalArgumentException("hvp: the function must return one element, got " + loss.describe());
+            }
+            Tensor[] g = grad(new Tensor[] {loss}, null, leaves, true);
+            Tensor dot = null;
+            for (int i = 0; i < g.length; i++) {
+                Tensor term = g[i].mul(v[i].detach()).sum();
+                dot = dot == null ? term : dot.add(term);
+            }
+            if (dot == null || !dot.requiresGrad()) {
+                Tensor[] zeros = new Tensor[params.length];
+                for (int i = 0; i < params.length; i++) {
+                    zeros[i] = Tensor.zeros(params[i].dtype(), params[i].shape());
+                }
+                return zeros;
+            }
+            return grad(new Tensor[] {dot}, null, leaves, false);
+        }
+    }
+
+    /**
+     * The Jacobian-vector product {@code J v} of {@code f} at {@code inputs} (forward directional derivative),
+     * computed by differentiating the vector-Jacobian product with respect to its seed. Returns the value of
+     * {@code f} (detached) and {@code J v}.
+     */
+    public static Tensor[] jvp(Function<Tensor[], Tensor> f, Tensor[] inputs, Tensor[] v) {
+        checkDirections("jvp", inputs, v);
+        try (Scope s = enableGrad()) {
+            Tensor[] leaves = new Tensor[inputs.length];
+            for (int i = 0; i < inputs.length; i++) {
+                leaves[i] = inputs[i].requiresGrad() ? inputs[i] : inputs[i].detach().requiresGrad(true);
+            }
+            Tensor y = f.apply(leaves);
+            if (!y.requiresGrad()) {
+                return new Tensor[] {y.detach(), Tensor.zeros(y.dtype(), y.shape())};
+            }
+            Tensor u = Tensor.zeros(y.dtype(), y.shape()).requiresGrad(true);
+            Tensor[] vjp = grad(new Tensor[] {y}, new Tensor[] {u}, leaves, true);
+            Tensor dot = null;
+            for (int i = 0; i < vjp.length; i++) {
+                if (!vjp[i].requiresGrad()) {
+                    continue;
+                }
+                Tensor term = vjp[i].mul(v[i].detach()).sum();
+                dot = dot == null ? term : dot.add(term);
+            }
+            Tensor jv = dot == null ? Tensor.zeros(y.dtype(), y.shape()) : grad(new Tensor[] {dot}, null, new Tensor[] {u}, false)[0];
+            return new Tensor[] {y.detach(), jv};
+        }
+    }
+
+    private static void checkDirections(String op, Tensor[] params, Tensor[] v) {
+        if (params.length != v.length) {
+            throw new IllegalArgumentException(op + ": " + params.length + " parameters but " + v.length + " directions");
+        }
+        for (int i = 0; i < params.length; i++) {
+            if (!params[i].shape().equals(v[i].shape()) || params[i].dtype() != v[i].dtype()) {
+                throw new IllegalArgumentException(op + ": direction " + i + " " + v[i].describe()
+                        + " does not match parameter " + params[i].describe());
+            }
+        }
+    }
+}

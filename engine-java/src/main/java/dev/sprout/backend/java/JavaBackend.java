@@ -1,0 +1,399 @@
+package dev.sprout.backend.java;
+
+import dev.sprout.backend.Activation;
+import dev.sprout.backend.Backend;
+import dev.sprout.backend.Checks;
+import dev.sprout.backend.ConvGeometry;
+import dev.sprout.backend.GemmShape;
+import dev.sprout.linalg.ComplexLU;
+import dev.sprout.linalg.LU;
+import dev.sprout.linalg.SymmetricEigen;
+
+/**
+ * The pure-Java backend: always available, and the reference every other backend is tested against.
+ *
+ * <p>Matrix products run on {@link JavaGemm} (packed, cache-blocked, Vector API micro-kernel when the
+ * {@code jdk.incubator.vector} module is readable, a scalar blocked kernel otherwise). Batched work (matrices of
+ * an eigen-solve batch, neurons of a weighted-Gram batch) is spread over {@link #threads()} threads only when
+ * each piece is large enough to pay for the hand-off. Pointwise kernels are plain loops: they are bound by
+ * memory bandwidth, not arithmetic.
+ */
+public final class JavaBackend implements Backend {
+    private final int threads;
+
+    public JavaBackend() {
+        this(Parallel.defaultThreads());
+    }
+
+    public JavaBackend(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("JavaBackend: threads must be >= 1, got " + threads);
+        }
+        this.threads = threads;
+    }
+
+    @Override
+    public String name() {
+        return "java";
+    }
+
+    @Override
+    public String describe() {
+        return "pure Java, " + threads + " thread(s), gemm: " + JavaGemm.kernelDescription();
+    }
+
+    @Override
+    public int threads() {
+        return threads;
+    }
+
+    // ------------------------------------------------------------------------------------------ gemm
+
+    @Override
+    public void sgemm(GemmShape g, float alpha, float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff) {
+        JavaGemm.sgemm(g, alpha, a, aOff, b, bOff, beta, c, cOff, threads);
+    }
+
+    @Override
+    public void dgemm(GemmShape g, double alpha, double[] a, int aOff, double[] b, int bOff, double beta, double[] c, int cOff) {
+        JavaGemm.dgemm(g, alpha, a, aOff, b, bOff, beta, c, cOff, threads);
+    }
+
+    @Override
+    public void cgemm(GemmShape g, float alphaRe, float alphaIm, float[] a, int aOff, float[] b, int bOff,
+                      float betaRe, float betaIm, float[] c, int cOff) {
+        JavaGemm.cgemm(g, alphaRe, alphaIm, a, aOff, b, bOff, betaRe, betaIm, c, cOff, threads);
+    }
+
+    // ------------------------------------------------------------------------------------------ pointwise
+
+    private static void checkActivation(String op, Activation f, int order, int xLen, int xOff, int yLen, int yOff, int n) {
+        Checks.notNull(op, "f", f);
+        if (order < 0 || order > Activation.MAX_ORDER) {
+            throw new IllegalArgumentException(op + ": derivative order " + order + " of " + f + " not available (0.."
+                    + Activation.MAX_ORDER + ")");
+        }
+        Checks.range(op, "x", xLen, xOff, n);
+        Checks.range(op, "y", yLen, yOff, n);
+    }
+
+    @Override
+    public void activation(Activation f, int order, float beta, float[] x, int xOff, float[] y, int yOff, int n) {
+        checkActivation("activation", f, order, x.length, xOff, y.length, yOff, n);
+        if (f == Activation.RELU && order <= 1) {
+            for (int i = 0; i < n; i++) {
+                float v = x[xOff + i];
+                y[yOff + i] = order == 0 ? (v > 0 ? v : 0f) : (v > 0 ? 1f : 0f);
+            }
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            y[yOff + i] = (float) f.eval(x[xOff + i], order, beta);
+        }
+    }
+
+    @Override
+    public void activation(Activation f, int order, double beta, double[] x, int xOff, double[] y, int yOff, int n) {
+        checkActivation("activation", f, order, x.length, xOff, y.length, yOff, n);
+        for (int i = 0; i < n; i++) {
+            y[yOff + i] = f.eval(x[xOff + i], order, beta);
+        }
+    }
+
+    @Override
+    public void sumAxis(float[] x, int xOff, int outer, int len, int inner, float[] out, int outOff) {
+        Checks.sizes("sumAxis", "outer, len, inner", outer, len, inner);
+        Checks.range("sumAxis", "x", x.length, xOff, (long) outer * len * inner);
+        Checks.range("sumAxis", "out", out.length, outOff, (long) outer * inner);
+        for (int o = 0; o < outer; o++) {
+            int base = xOff + o * len * inner, ob = outOff + o * inner;
+            if (inner == 1) {
+                // pairwise-free but with 4 partial sums: keeps the dependency chain short and rounding balanced
+                float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                int l = 0;
+                for (; l + 3 < len; l += 4) {
+                    s0 += x[base + l];
+                    s1 += x[base + l + 1];
+                    s2 += x[base + l + 2];
+                    s3 += x[base + l + 3];
+                }
+                for (; l < len; l++) {
+                    s0 += x[base + l];
+                }
+                out[ob] = (s0 + s1) + (s2 + s3);
+            } else {
+                for (int i = 0; i < inner; i++) {
+                    out[ob + i] = 0f;
+                }
+                for (int l = 0; l < len; l++) {
+                    int row = base + l * inner;
+                    for (int i = 0; i < inner; i++) {
+                        out[ob + i] += x[row + i];
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void sumAxis(double[] x, int xOff, int outer, int len, int inner, double[] out, int outOff) {
+        Checks.sizes("sumAxis", "outer, len, inner", outer, len, inner);
+        Checks.range("sumAxis", "x", x.length, xOff, (long) outer * len * inner);
+        Checks.range("sumAxis", "out", out.length, outOff, (long) outer * inner);
+        for (int o = 0; o < outer; o++) {
+            int base = xOff + o * len * inner, ob = outOff + o * inner;
+            for (int i = 0; i < inner; i++) {
+                out[ob + i] = 0.0;
+            }
+            for (int l = 0; l < len; l++) {
+                int row = base + l * inner;
+                for (int i = 0; i < inner; i++) {
+                    out[ob + i] += x[row + i];
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ convolution
+
+    private static void checkConv(String op, ConvGeometry g, int xLen, int xOff, int colLen, int colOff) {
+        Checks.notNull(op, "geometry", g);
+        Checks.range(op, "image", xLen, xOff, g.imageSize());
+        Checks.range(op, "col", colLen, colOff, (long) g.colRows() * g.colCols());
+    }
+
+    @Override
+    public void im2col(ConvGeometry g, float[] x, int xOff, float[] col, int colOff) {
+        checkConv("im2col", g, x.length, xOff, col.length, colOff);
+        int oh = g.outH(), ow = g.outW(), H = g.height(), W = g.width();
+        int row = 0;
+        for (int c = 0; c < g.channels(); c++) {
+            for (int ki = 0; ki < g.kernelH(); ki++) {
+                for (int kj = 0; kj < g.kernelW(); kj++, row++) {
+                    int dst = colOff + row * oh * ow;
+                    for (int oy = 0; oy < oh; oy++) {
+                        int iy = oy * g.strideH() - g.padH() + ki;
+                        boolean rowIn = iy >= 0 && iy < H;
+                        int src = xOff + (c * H + iy) * W;
+                        for (int ox = 0; ox < ow; ox++) {
+                            int ix = ox * g.strideW() - g.padW() + kj;
+                            col[dst++] = rowIn && ix >= 0 && ix < W ? x[src + ix] : 0f;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void im2col(ConvGeometry g, double[] x, int xOff, double[] col, int colOff) {
+        checkConv("im2col", g, x.length, xOff, col.length, colOff);
+        int oh = g.outH(), ow = g.outW(), H = g.height(), W = g.width();
+        int row = 0;
+        for (int c = 0; c < g.channels(); c++) {
+            for (int ki = 0; ki < g.kernelH(); ki++) {
+                for (int kj = 0; kj < g.kernelW(); kj++, row++) {
+                    int dst = colOff + row * oh * ow;
+                    for (int oy = 0; oy < oh; oy++) {
+                        int iy = oy * g.strideH() - g.padH() + ki;
+                        boolean rowIn = iy >= 0 && iy < H;
+                        int src = xOff + (c * H + iy) * W;
+                        for (int ox = 0; ox < ow; ox++) {
+                            int ix = ox * g.strideW() - g.padW() + kj;
+                            col[dst++] = rowIn && ix >= 0 && ix < W ? x[src + ix] : 0.0;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void col2im(ConvGeometry g, float[] col, int colOff, float[] x, int xOff) {
+        checkConv("col2im", g, x.length, xOff, col.length, colOff);
+        int oh = g.outH(), ow = g.outW(), H = g.height(), W = g.width();
+        java.util.Arrays.fill(x, xOff, xOff + g.imageSize(), 0f);
+        int row = 0;
+        for (int c = 0; c < g.channels(); c++) {
+            for (int ki = 0; ki < g.kernelH(); ki++) {
+                for (int kj = 0; kj < g.kernelW(); kj++, row++) {
+                    int src = colOff + row * oh * ow;
+                    for (int oy = 0; oy < oh; oy++) {
+                        int iy = oy * g.strideH() - g.padH() + ki;
+                        if (iy < 0 || iy >= H) {
+                            src += ow;
+                            continue;
+                        }
+                        int dst = xOff + (c * H + iy) * W;
+                        for (int ox = 0; ox < ow; ox++, src++) {
+                            int ix = ox * g.strideW() - g.padW() + kj;
+                            if (ix >= 0 && ix < W) {
+                                x[dst + ix] += col[src];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void col2im(ConvGeometry g, double[] col, int colOff, double[] x, int xOff) {
+        checkConv("col2im", g, x.length, xOff, col.length, colOff);
+        int oh = g.outH(), ow = g.outW(), H = g.height(), W = g.width();
+        java.util.Arrays.fill(x, xOff, xOff + g.imageSize(), 0.0);
+        int row = 0;
+        for (int c = 0; c < g.channels(); c++) {
+            for (int ki = 0; ki < g.kernelH(); ki++) {
+                for (int kj = 0; kj < g.kernelW(); kj++, row++) {
+                    int src = colOff + row * oh * ow;
+                    for (int oy = 0; oy < oh; oy++) {
+                        int iy = oy * g.strideH() - g.padH() + ki;
+                        if (iy < 0 || iy >= H) {
+                            src += ow;
+                            continue;
+                        }
+                        int dst = xOff + (c * H + iy) * W;
+                        for (int ox = 0; ox < ow; ox++, src++) {
+                            int ix = ox * g.strideW() - g.padW() + kj;
+                            if (ix >= 0 && ix < W) {
+                                x[dst + ix] += col[src];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ splitting statistics
+
+    private static void checkGram(int samples, int d, int neurons, int xLen, int xOff, int wLen, int wOff, int sLen, int sOff) {
+        Checks.sizes("weightedGram", "samples, d, neurons", samples, d, neurons);
+        Checks.range("weightedGram", "x", xLen, xOff, (long) samples * d);
+        Checks.range("weightedGram", "w", wLen, wOff, (long) samples * neurons);
+        Checks.range("weightedGram", "s", sLen, sOff, (long) neurons * d * d);
+    }
+
+    /**
+     * One gemm per neuron: {@code S_i += (diag(w_i) X)^T X}, with the scaled copy of X in a per-thread buffer;
+     * neurons are spread over threads. Cost {@code neurons * samples * d^2} multiply-adds.
+     */
+    @Override
+    public void weightedGram(int samples, int d, int neurons, float[] x, int xOff, float[] w, int wOff, float[] s, int sOff) {
+        checkGram(samples, d, neurons, x.length, xOff, w.length, wOff, s.length, sOff);
+        if (samples == 0 || d == 0 || neurons == 0) {
+            return;
+        }
+        GemmShape g = new GemmShape(GemmShape.Trans.T, GemmShape.Trans.N, d, d, samples, d, d, d, 1, 0, 0, 0);
+        double work = (double) samples * d * d;
+        Parallel.forRange(neurons, threads, work, (lo, hi) -> {
+            float[] scaled = new float[samples * d];
+            for (int i = lo; i < hi; i++) {
+                for (int n = 0; n < samples; n++) {
+                    float wi = w[wOff + n * neurons + i];
+                    int xr = xOff + n * d, yr = n * d;
+                    for (int j = 0; j < d; j++) {
+                        scaled[yr + j] = wi * x[xr + j];
+                    }
+                }
+                int so = sOff + i * d * d;
+                JavaGemm.sgemm(g, 1f, scaled, 0, x, xOff, 1f, s, so, 1);
+                symmetrize(s, so, d);
+            }
+        });
+    }
+
+    @Override
+    public void weightedGram(int samples, int d, int neurons, double[] x, int xOff, double[] w, int wOff, double[] s, int sOff) {
+        checkGram(samples, d, neurons, x.length, xOff, w.length, wOff, s.length, sOff);
+        if (samples == 0 || d == 0 || neurons == 0) {
+            return;
+        }
+        GemmShape g = new GemmShape(GemmShape.Trans.T, GemmShape.Trans.N, d, d, samples, d, d, d, 1, 0, 0, 0);
+        double work = (double) samples * d * d;
+        Parallel.forRange(neurons, threads, work, (lo, hi) -> {
+            double[] scaled = new double[samples * d];
+            for (int i = lo; i < hi; i++) {
+                for (int n = 0; n < samples; n++) {
+                    double wi = w[wOff + n * neurons + i];
+                    int xr = xOff + n * d, yr = n * d;
+                    for (int j = 0; j < d; j++) {
+                        scaled[yr + j] = wi * x[xr + j];
+                    }
+                }
+                int so = sOff + i * d * d;
+                JavaGemm.dgemm(g, 1.0, scaled, 0, x, xOff, 1.0, s, so, 1);
+                symmetrize(s, so, d);
+            }
+        });
+    }
+
+    /** Averages the two triangles so the result is exactly symmetric despite blocked summation orders. */
+    private static void symmetrize(float[] s, int off, int d) {
+        for (int r = 0; r < d; r++) {
+            for (int c = 0; c < r; c++) {
+                float v = 0.5f * (s[off + r * d + c] + s[off + c * d + r]);
+                s[off + r * d + c] = v;
+                s[off + c * d + r] = v;
+            }
+        }
+    }
+
+    private static void symmetrize(double[] s, int off, int d) {
+        for (int r = 0; r < d; r++) {
+            for (int c = 0; c < r; c++) {
+                double v = 0.5 * (s[off + r * d + c] + s[off + c * d + r]);
+                s[off + r * d + c] = v;
+                s[off + c * d + r] = v;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ linear algebra
+
+    private static void checkEig(int batch, int n, int k, int aLen, int aOff, int wLen, int wOff, int vLen, int vOff) {
+        Checks.sizes("symEig", "batch, n, k", batch, n, k);
+        if (k > n) {
+            throw new IllegalArgumentException("symEig: k = " + k + " eigenpairs requested of " + n + "x" + n + " matrices");
+        }
+        Checks.range("symEig", "a", aLen, aOff, (long) batch * n * n);
+        Checks.range("symEig", "w", wLen, wOff, (long) batch * k);
+        if (vLen >= 0) {
+            Checks.range("symEig", "v", vLen, vOff, (long) batch * n * k);
+        }
+    }
+
+    @Override
+    public void symEig(int batch, int n, int k, float[] a, int aOff, float[] w, int wOff, float[] v, int vOff) {
+        checkEig(batch, n, k, a == null ? 0 : a.length, aOff, w == null ? 0 : w.length, wOff, v == null ? -1 : v.length, vOff);
+        double work = 10.0 * n * n * n;
+        // one call per chunk of matrices, so the solver's workspace is reused across the chunk
+        Parallel.forRange(batch, threads, work, (lo, hi) -> SymmetricEigen.symEig(hi - lo, n, k, a, aOff + lo * n * n,
+                w, wOff + lo * k, v, v == null ? 0 : vOff + lo * n * k));
+    }
+
+    @Override
+    public void symEig(int batch, int n, int k, double[] a, int aOff, double[] w, int wOff, double[] v, int vOff) {
+        checkEig(batch, n, k, a == null ? 0 : a.length, aOff, w == null ? 0 : w.length, wOff, v == null ? -1 : v.length, vOff);
+        double work = 10.0 * n * n * n;
+        // one call per chunk of matrices, so the solver's workspace is reused across the chunk
+        Parallel.forRange(batch, threads, work, (lo, hi) -> SymmetricEigen.symEig(hi - lo, n, k, a, aOff + lo * n * n,
+                w, wOff + lo * k, v, v == null ? 0 : vOff + lo * n * k));
+    }
+
+    @Override
+    public int gesv(int n, int nrhs, float[] a, int aOff, float[] b, int bOff) {
+        return LU.gesv(n, nrhs, a, aOff, b, bOff);
+    }
+
+    @Override
+    public int gesv(int n, int nrhs, double[] a, int aOff, double[] b, int bOff) {
+        return LU.gesv(n, nrhs, a, aOff, b, bOff);
+    }
+
+    @Override
+    public int cgesv(int n, int nrhs, float[] a, int aOff, float[] b, int bOff) {
+        return ComplexLU.cgesv(n, nrhs, a, aOff, b, bOff);
+    }
+}
