@@ -1,43 +1,176 @@
 package dev.sprout.cli;
 
 import dev.sprout.backend.Backends;
+import dev.sprout.data.DataException;
+import dev.sprout.io.Checkpoint;
+import dev.sprout.io.CheckpointException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
 
 /**
- * The {@code sprout} command, until the training command set lands: {@code demo} (the default: a small network
- * trained by autograd on a built-in task) and {@code backends} (what every backend probe found, and which one
- * automatic selection picks).
+ * The {@code sprout} command. Errors in what the user asked for (bad options, missing or corrupt files) end with
+ * one line naming the problem and exit status 2; other failures with exit status 1; stack traces only with
+ * {@code --verbose}.
  */
-public final class Main {
-    private Main() {
-    }
+@Command(name = "sprout", mixinStandardHelpOptions = true, version = "sprout 0.1.0",
+        description = "A numerical engine on which neural networks grow.",
+        subcommands = {Main.Train.class, Main.Resume.class, Main.Doctor.class, Main.Demo.class})
+public final class Main implements Callable<Integer> {
+    @Option(names = "--verbose", description = "print stack traces of errors", scope = CommandLine.ScopeType.INHERIT)
+    boolean verbose;
+
+    PrintStream out = System.out;
 
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err));
     }
 
-    /** Runs a command; returns the process exit status. */
+    /** Runs a command line; returns the exit status. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        String cmd = args.length == 0 ? "demo" : args[0];
-        try {
-            switch (cmd) {
-                case "demo":
-                    return SpiralsDemo.run(new SpiralsDemo.Options(300, 1, 32, 0.3), out);
-                case "backends":
-                    for (Backends.Status s : Backends.probeAll()) {
-                        out.printf("%-8s rank %3d  %-11s %s%n", s.name(), s.rank(), s.available() ? "available" : "unavailable",
-                                s.detail());
-                    }
-                    out.println("auto-selection picks: " + Backends.select("auto").backend().name());
-                    return 0;
-                default:
-                    err.println("sprout: unknown command '" + cmd + "' (known: demo, backends)");
-                    return 2;
-            }
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            err.println("sprout: " + e.getMessage());
+        Main main = new Main();
+        main.out = out;
+        CommandLine cl = new CommandLine(main);
+        cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
+        cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+        cl.setParameterExceptionHandler((ex, a) -> {
+            err.println("sprout: " + ex.getMessage() + " (see: sprout " + commandName(ex.getCommandLine()) + "--help)");
             return 2;
+        });
+        cl.setExecutionExceptionHandler((ex, c, parsed) -> {
+            boolean user = isUserError(ex);
+            err.println("sprout: " + message(ex));
+            if (main.verbose) {
+                ex.printStackTrace(err);
+            }
+            return user ? 2 : 1;
+        });
+        return cl.execute(args);
+    }
+
+    private static String commandName(CommandLine c) {
+        return c.getParent() == null ? "" : c.getCommandName() + " ";
+    }
+
+    static boolean isUserError(Throwable ex) {
+        return ex instanceof IllegalArgumentException || ex instanceof DataException || ex instanceof CheckpointException
+                || ex instanceof IllegalStateException;
+    }
+
+    static String message(Throwable ex) {
+        String m = ex.getMessage();
+        return m == null || m.isBlank() ? ex.getClass().getSimpleName() : m.replace('\n', ' ');
+    }
+
+    @Override
+    public Integer call() {
+        CommandLine.usage(this, out);
+        return 0;
+    }
+
+    @Command(name = "train", mixinStandardHelpOptions = true,
+            description = "Train a model; prints progress and the final test accuracy, writes results JSON with --out.")
+    static final class Train implements Callable<Integer> {
+        @ParentCommand
+        Main main;
+        @Mixin
+        TrainConfig config;
+
+        @Override
+        public Integer call() throws Exception {
+            return TrainRun.run(config, "train", null, main.out);
+        }
+    }
+
+    @Command(name = "resume", mixinStandardHelpOptions = true,
+            description = "Continue a run from its checkpoint; it ends as the uninterrupted run would have.")
+    static final class Resume implements Callable<Integer> {
+        @ParentCommand
+        Main main;
+        @Option(names = "--checkpoint", required = true, paramLabel = "FILE", description = "checkpoint written by train --checkpoint")
+        String checkpoint;
+        @Option(names = "--epochs", description = "train to this many epochs in total (default: as the run was started)")
+        Integer epochs;
+        @Option(names = "--out", paramLabel = "FILE.json", description = "write the results as JSON")
+        String out;
+        @Option(names = "--no-progress", description = "no progress bar")
+        boolean noProgress;
+
+        @Override
+        public Integer call() throws Exception {
+            Checkpoint ck = Checkpoint.load(Path.of(checkpoint));
+            String json = ck.metadata("config", null);
+            if (json == null) {
+                throw new IllegalArgumentException(checkpoint + ": checkpoint has no training configuration (not written by sprout train)");
+            }
+            TrainConfig c = TrainRun.JSON.readValue(json, TrainConfig.class);
+            c.checkpoint = checkpoint;
+            if (epochs != null) {
+                c.epochs = epochs;
+            }
+            if (out != null) {
+                c.out = out;
+            }
+            c.noProgress |= noProgress;
+            return TrainRun.run(c, "resume", ck, main.out);
+        }
+    }
+
+    @Command(name = "doctor", mixinStandardHelpOptions = true,
+            description = "What every backend probe found, and which backend automatic selection picks.")
+    static final class Doctor implements Callable<Integer> {
+        @ParentCommand
+        Main main;
+
+        @Override
+        public Integer call() {
+            PrintStream o = main.out;
+            o.println("JDK:     " + Runtime.version() + " (" + System.getProperty("java.vm.name") + "), "
+                    + Runtime.getRuntime().availableProcessors() + " processor(s)");
+            o.println("CPU:     " + Machine.cpuField("model name"));
+            o.println("SIMD:    " + String.join(" ", Machine.simdFlags()));
+            o.println("Vector API module: " + (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+                    ? "readable" : "not readable (start java with --add-modules jdk.incubator.vector)"));
+            o.println("backends:");
+            for (Backends.Status s : Backends.probeAll()) {
+                o.printf("  %-7s rank %3d  %-11s %s%n", s.name(), s.rank(), s.available() ? "available" : "unavailable", s.detail());
+            }
+            o.println("requested: " + Backends.requested() + " (-D" + Backends.PROPERTY + " or " + Backends.ENV + ")");
+            try {
+                o.println("selected:  " + Backends.select(Backends.requested()).backend().name());
+            } catch (IllegalStateException e) {
+                o.println("selected:  none - " + e.getMessage());
+                return 2;
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "demo", mixinStandardHelpOptions = true,
+            description = "Train a small tanh MLP by autograd on the built-in two-spirals task.")
+    static final class Demo implements Callable<Integer> {
+        @ParentCommand
+        Main main;
+        @Option(names = "--epochs", description = "default: ${DEFAULT-VALUE}")
+        int epochs = 300;
+        @Option(names = "--seed", description = "default: ${DEFAULT-VALUE}")
+        long seed = 1;
+        @Option(names = "--hidden", description = "default: ${DEFAULT-VALUE}")
+        int hidden = 32;
+        @Option(names = "--lr", description = "default: ${DEFAULT-VALUE}")
+        double lr = 0.3;
+
+        @Override
+        public Integer call() {
+            return SpiralsDemo.run(new SpiralsDemo.Options(epochs, seed, hidden, lr), main.out);
         }
     }
 }

@@ -1,0 +1,74 @@
+package dev.sprout.nn;
+
+import dev.sprout.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Modules applied in order. Children are named by position ({@code "0"}, {@code "1"}, ...) unless named. */
+public final class Sequential extends Module {
+    private final List<Module> layers = new ArrayList<>();
+
+    public Sequential(Module... modules) {
+        for (Module m : modules) {
+            add(m);
+        }
+    }
+
+    /** Appends a module named by its position. */
+    public Sequential add(Module m) {
+        return add(Integer.toString(layers.size()), m);
+    }
+
+    public Sequential add(String name, Module m) {
+        if (children().containsKey(name)) {
+            throw new IllegalArgumentException("sequential: a child named '" + name + "' exists already");
+        }
+        registerModule(name, m);
+        layers.add(m);
+        return this;
+    }
+
+    public List<Module> layers() {
+        return List.copyOf(layers);
+    }
+
+    public int size() {
+        return layers.size();
+    }
+
+    public Module get(int i) {
+        return layers.get(i);
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        for (Module m : layers) {
+            x = m.forward(x);
+        }
+        return x;
+    }
+
+    @Override
+    public String type() {
+        return "sequential";
+    }
+
+    @Override
+    public int[] outputShape(int[] s) {
+        for (Module m : layers) {
+            s = m.outputShape(s);
+        }
+        return s;
+    }
+
+    @Override
+    public long flopsPerExample(int[] s) {
+        long f = 0;
+        for (Module m : layers) {
+            f += m.flopsPerExample(s);
+            s = m.outputShape(s);
+        }
+        return f;
+    }
+}
