@@ -1,0 +1,96 @@
+package dev.sprout.growth;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What a growth method proposes: neurons to split (with offspring directions and weights) and new neurons to add
+ * (with their weights), each with the change in loss it predicts (negative: a decrease). {@link Surgery} applies it.
+ *
+ * <p>A split of neuron {@code theta} in layer {@code site} makes two offspring, {@code theta + eps * delta1} (in the
+ * neuron's place) and {@code theta + eps * delta2} (appended), whose outgoing weights are the parent's times
+ * {@code w1} and {@code w2} ({@code w1 + w2 = 1}, so at {@code eps = 0} the network computes the same function).
+ * Directions cover the neuron's incoming weights (its row of a linear layer, its {@code C_in x k x k} filter of a
+ * convolution); the bias and batch-norm statistics are copied.
+ */
+public record Plan(List<Split> splits, List<NewNeuron> additions) {
+
+    public Plan {
+        splits = List.copyOf(splits);
+        additions = List.copyOf(additions);
+    }
+
+    public static Plan empty() {
+        return new Plan(List.of(), List.of());
+    }
+
+    /** One neuron split in two. */
+    public record Split(String site, int neuron, double[] delta1, double[] delta2, double eps, double w1, double w2,
+                        double predictedChange) {
+        /** The positive split of splitting steepest descent: offspring {@code theta +- eps v}, outgoing weights halved. */
+        public static Split positive(String site, int neuron, double[] v, double eps, double predictedChange) {
+            double[] minus = new double[v.length];
+            for (int i = 0; i < v.length; i++) {
+                minus[i] = -v[i];
+            }
+            return new Split(site, neuron, v.clone(), minus, eps, 0.5, 0.5, predictedChange);
+        }
+
+        /**
+         * The signed split with ratio {@code c > 1} along the top eigenvector {@code v}: weights
+         * {@code w1 = -(c-1)/2, w2 = (c+1)/2}, displacements {@code delta1 = v, delta2 = -r v} with {@code r = w1/w2},
+         * so the mean displacement {@code w1 delta1 + w2 delta2} is zero.
+         */
+        public static Split signed(String site, int neuron, double[] v, double eps, double c, double predictedChange) {
+            if (!(c > 1)) {
+                throw new IllegalArgumentException("signed split: c must be > 1, got " + c);
+            }
+            double w1 = -(c - 1) / 2, w2 = (c + 1) / 2, r = w1 / w2;
+            double[] d2 = new double[v.length];
+            for (int i = 0; i < v.length; i++) {
+                d2[i] = -r * v[i];
+            }
+            return new Split(site, neuron, v.clone(), d2, eps, w1, w2, predictedChange);
+        }
+    }
+
+    /**
+     * A new neuron: incoming weights (fan-in long), bias, and outgoing weights laid out as the consumer's rows
+     * ({@code consumerRows * block} values, where block is the neuron's columns per consumer row: 1 for a linear
+     * consumer, {@code H*W} after a flatten, {@code k*k} for a convolution).
+     */
+    public record NewNeuron(String site, double[] incoming, double bias, double[] outgoing, double predictedChange) {
+    }
+
+    /** The loss decrease the plan predicts (the negated sum of predicted changes). */
+    public double predictedDecrease() {
+        double s = 0;
+        for (Split x : splits) {
+            s += x.predictedChange();
+        }
+        for (NewNeuron n : additions) {
+            s += n.predictedChange();
+        }
+        return -s;
+    }
+
+    public int size() {
+        return splits.size() + additions.size();
+    }
+
+    /** Names of the sites this plan touches, in first-use order. */
+    public List<String> sites() {
+        List<String> out = new ArrayList<>();
+        for (Split s : splits) {
+            if (!out.contains(s.site())) {
+                out.add(s.site());
+            }
+        }
+        for (NewNeuron n : additions) {
+            if (!out.contains(n.site())) {
+                out.add(n.site());
+            }
+        }
+        return out;
+    }
+}
