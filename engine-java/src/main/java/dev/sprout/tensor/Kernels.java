@@ -65,11 +65,11 @@ public final class Kernels {
     /** Copies {@code src} into {@code dst} elementwise (shapes equal or src broadcastable to dst; same dtype). */
     static void assign(Tensor dst, Tensor src) {
         int[] ds = dst.strides(), ss = Strided.broadcastStrides(src, dst.shape());
-        int di = Strided.inner(ds), si = Strided.inner(ss);
         switch (dst.dtype()) {
             case F32 -> {
                 float[] d = dst.storage().floats(), s = src.storage().floats();
-                Strided.forEachRow(dst.shape(), new int[][] {ds, ss}, new int[] {dst.offset(), src.offset()}, (b, n) -> {
+                Strided.forEachRow(dst.shape(), new int[][] {ds, ss}, new int[] {dst.offset(), src.offset()}, (b, n, st) -> {
+                    int di = st[0], si = st[1];
                     if (di == 1 && si == 1) {
                         System.arraycopy(s, b[1], d, b[0], n);
                     } else {
@@ -81,7 +81,8 @@ public final class Kernels {
             }
             case F64 -> {
                 double[] d = dst.storage().doubles(), s = src.storage().doubles();
-                Strided.forEachRow(dst.shape(), new int[][] {ds, ss}, new int[] {dst.offset(), src.offset()}, (b, n) -> {
+                Strided.forEachRow(dst.shape(), new int[][] {ds, ss}, new int[] {dst.offset(), src.offset()}, (b, n, st) -> {
+                    int di = st[0], si = st[1];
                     if (di == 1 && si == 1) {
                         System.arraycopy(s, b[1], d, b[0], n);
                     } else {
@@ -93,7 +94,8 @@ public final class Kernels {
             }
             case C64 -> {
                 float[] d = dst.storage().floats(), s = src.storage().floats();
-                Strided.forEachRow(dst.shape(), new int[][] {ds, ss}, new int[] {dst.offset(), src.offset()}, (b, n) -> {
+                Strided.forEachRow(dst.shape(), new int[][] {ds, ss}, new int[] {dst.offset(), src.offset()}, (b, n, st) -> {
+                    int di = st[0], si = st[1];
                     for (int j = 0; j < n; j++) {
                         int p = 2 * (b[0] + j * di), q = 2 * (b[1] + j * si);
                         d[p] = s[q];
@@ -106,8 +108,8 @@ public final class Kernels {
 
     static void fill(Tensor t, double v) {
         int[] ts = t.strides();
-        int ti = Strided.inner(ts);
-        Strided.forEachRow(t.shape(), new int[][] {ts}, new int[] {t.offset()}, (b, n) -> {
+        Strided.forEachRow(t.shape(), new int[][] {ts}, new int[] {t.offset()}, (b, n, st) -> {
+            int ti = st[0];
             for (int j = 0; j < n; j++) {
                 int p = b[0] + j * ti;
                 switch (t.dtype()) {
@@ -125,9 +127,9 @@ public final class Kernels {
     /** {@code y += alpha * x} in place. */
     static void axpy(Tensor y, Tensor x, double alpha) {
         int[] ys = y.strides(), xs = x.strides();
-        int yi = Strided.inner(ys), xi = Strided.inner(xs);
         int slots = y.dtype().slots();
-        Strided.forEachRow(y.shape(), new int[][] {ys, xs}, new int[] {y.offset(), x.offset()}, (b, n) -> {
+        Strided.forEachRow(y.shape(), new int[][] {ys, xs}, new int[] {y.offset(), x.offset()}, (b, n, st) -> {
+            int yi = st[0], xi = st[1];
             if (y.dtype() == DType.F64) {
                 double[] yd = y.storage().doubles(), xd = x.storage().doubles();
                 for (int j = 0; j < n; j++) {
@@ -147,9 +149,9 @@ public final class Kernels {
 
     static void scaleInPlace(Tensor t, double alpha) {
         int[] ts = t.strides();
-        int ti = Strided.inner(ts);
         int slots = t.dtype().slots();
-        Strided.forEachRow(t.shape(), new int[][] {ts}, new int[] {t.offset()}, (b, n) -> {
+        Strided.forEachRow(t.shape(), new int[][] {ts}, new int[] {t.offset()}, (b, n, st) -> {
+            int ti = st[0];
             if (t.dtype() == DType.F64) {
                 double[] d = t.storage().doubles();
                 for (int j = 0; j < n; j++) {
@@ -250,21 +252,20 @@ public final class Kernels {
         Shape out = Shape.broadcast(name, a.shape(), b.shape());
         Tensor o = Tensor.zeros(a.dtype(), out);
         int[] as = Strided.broadcastStrides(a, out), bs = Strided.broadcastStrides(b, out), os = o.strides();
-        int ai = Strided.inner(as), bi = Strided.inner(bs);
         int[][] strides = {as, bs, os};
         int[] offs = {a.offset(), b.offset(), 0};
         switch (a.dtype()) {
             case F32 -> {
                 float[] x = a.storage().floats(), y = b.storage().floats(), z = o.storage().floats();
-                Strided.forEachRow(out, strides, offs, (base, n) -> binaryRow(op, x, base[0], ai, y, base[1], bi, z, base[2], n));
+                Strided.forEachRow(out, strides, offs, (base, n, st) -> binaryRow(op, x, base[0], st[0], y, base[1], st[1], z, base[2], n));
             }
             case F64 -> {
                 double[] x = a.storage().doubles(), y = b.storage().doubles(), z = o.storage().doubles();
-                Strided.forEachRow(out, strides, offs, (base, n) -> binaryRow(op, x, base[0], ai, y, base[1], bi, z, base[2], n));
+                Strided.forEachRow(out, strides, offs, (base, n, st) -> binaryRow(op, x, base[0], st[0], y, base[1], st[1], z, base[2], n));
             }
             case C64 -> {
                 float[] x = a.storage().floats(), y = b.storage().floats(), z = o.storage().floats();
-                Strided.forEachRow(out, strides, offs, (base, n) -> complexRow(op, x, base[0], ai, y, base[1], bi, z, base[2], n));
+                Strided.forEachRow(out, strides, offs, (base, n, st) -> complexRow(op, x, base[0], st[0], y, base[1], st[1], z, base[2], n));
             }
         }
         return o;
@@ -316,8 +317,8 @@ public final class Kernels {
         Shape out = Shape.broadcast(name, a.shape(), b.shape());
         Tensor o = Tensor.zeros(a.dtype(), out);
         int[] as = Strided.broadcastStrides(a, out), bs = Strided.broadcastStrides(b, out);
-        int ai = Strided.inner(as), bi = Strided.inner(bs);
-        Strided.forEachRow(out, new int[][] {as, bs, o.strides()}, new int[] {a.offset(), b.offset(), 0}, (base, n) -> {
+        Strided.forEachRow(out, new int[][] {as, bs, o.strides()}, new int[] {a.offset(), b.offset(), 0}, (base, n, st) -> {
+            int ai = st[0], bi = st[1];
             for (int j = 0; j < n; j++) {
                 double x = readReal(a, base[0] + j * ai), y = readReal(b, base[1] + j * bi);
                 boolean r = switch (cmp) {
@@ -341,10 +342,10 @@ public final class Kernels {
         Tensor o = Tensor.zeros(a.dtype(), out);
         int[] cs = Strided.broadcastStrides(cond, out), as = Strided.broadcastStrides(a, out),
                 bs = Strided.broadcastStrides(b, out);
-        int ci = Strided.inner(cs), ai = Strided.inner(as), bi = Strided.inner(bs);
         int slots = a.dtype().slots();
         Strided.forEachRow(out, new int[][] {cs, as, bs, o.strides()}, new int[] {cond.offset(), a.offset(), b.offset(), 0},
-                (base, n) -> {
+                (base, n, st) -> {
+                    int ci = st[0], ai = st[1], bi = st[2];
                     for (int j = 0; j < n; j++) {
                         boolean c = readReal(cond, base[0] + j * ci) != 0;
                         Tensor src = c ? a : b;
