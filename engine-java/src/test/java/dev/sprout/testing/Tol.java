@@ -30,6 +30,17 @@ public final class Tol {
     /** Relative error allowed for a sample moment (mean, standard deviation, frequency) of a few thousand draws. */
     public static final double SAMPLE_REL = 0.05;
 
+    /**
+     * Lanczos stopped at {@code k < D} steps (f64; growth tests use D = 40..64, k = 30): extreme Ritz values
+     * relative to {@code ||S||_F} (or to the value itself), 1 - |cos| of the extreme Ritz vector, and the residual
+     * {@code ||S x - theta x|| / ||S||_F}.
+     */
+    public static final double LANCZOS_PARTIAL_VALUE = 1e-8;
+    public static final double LANCZOS_PARTIAL_VECTOR = 1e-6;
+    public static final double LANCZOS_PARTIAL_RESIDUAL = 1e-6;
+    /** Extreme Ritz values of an f32 model's splitting operator against its f64 twin, relative to the largest |value|. */
+    public static final double LANCZOS_F32 = 1e-5;
+
     /** An optimizer's distance to a convex quadratic's minimum after its test's steps (f64). */
     public static final double OPTIM_CONVERGED = 1e-6;
 

@@ -156,21 +156,34 @@ public final class Site {
         return in / neurons();
     }
 
-    /** FLOPs one example's forward pass gains when this site gets one more neuron (its row and its consumer columns). */
-    public long flopsPerNeuron(int[] inputShape) {
+    /**
+     * FLOPs one example's forward pass gains when this site gets one more neuron: its own row (or filter) at every
+     * output position, and its input column(s) (or channel) in the consumer.
+     *
+     * @param siteInputShape the shape (without batch) entering this site's layer
+     */
+    public long flopsPerNeuron(int[] siteInputShape) {
         Module m = layer();
-        int[] out = m.outputShape(inputShape);
+        int[] out = m.outputShape(siteInputShape);
         long positions = out.length == 3 ? (long) out[1] * out[2] : 1;
         long own = 2L * fanIn() * positions;
         long next;
         if (consumer() instanceof Conv2d c) {
-            int[] cin = outputUpTo(consumerIndex, inputShape);
-            int[] cout = c.outputShape(cin);
+            int[] s = siteInputShape;
+            for (int i = index; i < consumerIndex; i++) {
+                s = net.get(i).outputShape(s);
+            }
+            int[] cout = c.outputShape(s);
             next = 2L * c.kernel() * c.kernel() * c.out() * cout[1] * cout[2];
         } else {
             next = 2L * columnsPerNeuron() * ((Linear) consumer()).out();
         }
         return own + next;
+    }
+
+    /** The shape (without batch) entering this site's layer, for a network input shape. */
+    public int[] inputShape(int[] networkInputShape) {
+        return outputUpTo(index, networkInputShape);
     }
 
     /** Parameters one more neuron adds (its row, bias, batch-norm affine pair, consumer columns). */
