@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "sprout", mixinStandardHelpOptions = true, version = "sprout 0.1.0",
         description = "A numerical engine on which neural networks grow.",
-        subcommands = {Main.Train.class, Main.Resume.class, Main.Doctor.class, Main.Demo.class})
+        subcommands = {Main.Train.class, Main.Grow.class, Main.Resume.class, Main.Doctor.class, Main.Demo.class})
 public final class Main implements Callable<Integer> {
     @Option(names = "--verbose", description = "print stack traces of errors", scope = CommandLine.ScopeType.INHERIT)
     boolean verbose;
@@ -90,6 +90,20 @@ public final class Main implements Callable<Integer> {
         }
     }
 
+    @Command(name = "grow", mixinStandardHelpOptions = true,
+            description = "Grow a small network by rounds of training and growth; prints a table per round, writes JSON with --out.")
+    static final class Grow implements Callable<Integer> {
+        @ParentCommand
+        Main main;
+        @Mixin
+        GrowConfig config;
+
+        @Override
+        public Integer call() throws Exception {
+            return GrowRun.run(config, "grow", null, main.out);
+        }
+    }
+
     @Command(name = "resume", mixinStandardHelpOptions = true,
             description = "Continue a run from its checkpoint; it ends as the uninterrupted run would have.")
     static final class Resume implements Callable<Integer> {
@@ -109,10 +123,24 @@ public final class Main implements Callable<Integer> {
             Checkpoint ck = Checkpoint.load(Path.of(checkpoint));
             String json = ck.metadata("config", null);
             if (json == null) {
-                throw new IllegalArgumentException(checkpoint + ": checkpoint has no training configuration (not written by sprout train)");
+                throw new IllegalArgumentException(checkpoint + ": checkpoint has no run configuration (not written by sprout train or grow)");
+            }
+            if (ck.metadata("command", "train").equals("grow")) {
+                GrowConfig g = TrainRun.JSON.readValue(json, GrowConfig.class);
+                g.checkpoint = checkpoint;
+                g.stopAfter = null;
+                if (epochs != null) {
+                    throw new IllegalArgumentException("--epochs does not apply to a growth run; it continues its rounds");
+                }
+                if (out != null) {
+                    g.out = out;
+                }
+                g.noProgress |= noProgress;
+                return GrowRun.run(g, "resume", ck, main.out);
             }
             TrainConfig c = TrainRun.JSON.readValue(json, TrainConfig.class);
             c.checkpoint = checkpoint;
+            c.stopAfter = null;
             if (epochs != null) {
                 c.epochs = epochs;
             }

@@ -1,0 +1,297 @@
+package dev.sprout.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sprout.backend.Activation;
+import dev.sprout.backend.Backends;
+import dev.sprout.data.Dataset;
+import dev.sprout.data.FashionMnist;
+import dev.sprout.data.Synthetic;
+import dev.sprout.data.TrainTest;
+import dev.sprout.growth.CostMeter;
+import dev.sprout.growth.GrowthContext;
+import dev.sprout.growth.GrowthMethod;
+import dev.sprout.growth.Methods;
+import dev.sprout.growth.Plan;
+import dev.sprout.growth.Site;
+import dev.sprout.growth.Surgery;
+import dev.sprout.io.Checkpoint;
+import dev.sprout.nn.Act;
+import dev.sprout.nn.Flatten;
+import dev.sprout.nn.Linear;
+import dev.sprout.nn.Models;
+import dev.sprout.nn.Module;
+import dev.sprout.nn.Pool2d;
+import dev.sprout.nn.Sequential;
+import dev.sprout.optim.CosineLr;
+import dev.sprout.optim.Optimizer;
+import dev.sprout.optim.Optimizers;
+import dev.sprout.tensor.DType;
+import dev.sprout.tensor.Rng;
+import dev.sprout.train.Trainer;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A growth run ({@code sprout grow}, or its continuation by {@code sprout resume}): train the small starting network
+ * for a phase, then for each round measure on a validation split taken from the training set (never the test set),
+ * grow by the chosen method, and train another phase. Every round records its cost (statistics, eigen-solves and
+ * surgery time separately, FLOPs counted by the method, peak heap), the validation loss just before and just after
+ * growth, and the decrease the method predicted. After every round the grown network is checkpointed.
+ */
+final class GrowRun {
+    private GrowRun() {
+    }
+
+    /** One row of the results' {@code "rounds"} list (the JSON contract's names). */
+    record RoundRow(int round, List<Integer> widths, long params, double test_accuracy, double test_loss, double train_loss,
+                    Double loss_before_growth, Double loss_after_growth, Double predicted_decrease, Double achieved_decrease,
+                    int neurons_added, double growth_seconds, Map<String, Double> growth_phase_seconds, double train_seconds,
+                    double growth_flops, long peak_bytes) {
+    }
+
+    static int run(GrowConfig c, String command, Checkpoint resume, PrintStream out) throws IOException {
+        c.validate();
+        long t0 = System.nanoTime();
+        TrainRun.selectBackend(c.asTrainConfig());
+        out.println("backend: " + Backends.current().name() + " (" + Backends.current().describe() + ")");
+        GrowthMethod method = Methods.create(c.method, c.eps == null ? Map.of() : Map.of("eps", Double.toString(c.eps)));
+        TrainTest data = loadData(c);
+        Rng splitRng = new Rng(c.seed ^ 0x5EED5EEDL);
+        Dataset.Split split = data.train().split(c.validation, splitRng);
+        Dataset train = split.train(), validation = split.validation(), test = data.test();
+        Dataset sample = validation.size() > c.growthSamples ? validation.subset(range(c.growthSamples)) : validation;
+        out.printf(Locale.ROOT, "data: %s, %d training / %d validation (growth statistics on %d) / %d test examples%n",
+                c.dataset.name().replace('_', '-'), train.size(), validation.size(), sample.size(), test.size());
+
+        Sequential net;
+        List<RoundRow> rows = new ArrayList<>();
+        int startRound = 0;
+        double prior = 0;
+        if (resume == null) {
+            net = buildModel(c, train);
+            if (c.checkpoint != null && !c.overwrite && Files.exists(Path.of(c.checkpoint))) {
+                throw new IllegalArgumentException(c.checkpoint + ": a checkpoint exists; continue it with 'sprout resume --checkpoint "
+                        + c.checkpoint + "' or pass --overwrite");
+            }
+        } else {
+            Module m = resume.model(new Rng(c.seed));
+            if (!(m instanceof Sequential s)) {
+                throw new IllegalArgumentException(resume.path() + ": checkpoint does not hold a sequential network");
+            }
+            net = s;
+            startRound = Integer.parseInt(resume.metadata("round", "-1")) + 1;
+            prior = Double.parseDouble(resume.metadata("seconds", "0"));
+            for (JsonNode n : TrainRun.JSON.readTree(resume.metadata("rounds", "[]"))) {
+                rows.add(TrainRun.JSON.treeToValue(n, RoundRow.class));
+            }
+            out.printf(Locale.ROOT, "resuming %s after round %d of %d; widths %s%n", resume.path(), startRound - 1, c.rounds,
+                    widths(net));
+        }
+        if (Site.find(net).isEmpty()) {
+            throw new IllegalArgumentException("model has no growable layer (a linear or conv layer followed by an activation"
+                    + " and another weight layer)");
+        }
+        out.printf(Locale.ROOT, "method: %s; start %s, %,d parameters; %d rounds at %.0f%%, %d epochs per phase%n", method.name(),
+                widths(net), net.parameterCount(), c.rounds, 100 * c.growRatio, c.epochsPerRound);
+
+        Optimizer kept = c.keepOptimizerState ? (resume != null && resume.hasOptimizer() ? resume.optimizer(net) : optimizer(c, net)) : null;
+        for (int round = startRound; round <= c.rounds; round++) {
+            Optimizer opt = kept != null ? kept : optimizer(c, net);
+            Double before = null, after = null, predicted = null;
+            int added = 0;
+            CostMeter cost = new CostMeter();
+            if (round > 0) {
+                before = Trainer.evaluate(net, sample, 256).loss();
+                GrowthContext ctx = new GrowthContext(net, sample, 256, c.growRatio, new Rng(c.seed * 31 + round), cost);
+                Plan plan = method.propose(ctx);
+                added = cost.time("surgery", () -> Surgery.apply(net, plan, opt));
+                after = Trainer.evaluate(net, sample, 256).loss();
+                predicted = plan.predictedDecrease();
+                if (Double.isNaN(predicted)) {
+                    predicted = null;
+                }
+                out.printf(Locale.ROOT, "round %d: %s added %d neurons -> %s; validation loss %.4f -> %.4f%s; growth %.2f s%n", round,
+                        method.name(), added, widths(net), before, after,
+                        predicted == null ? "" : String.format(Locale.ROOT, " (predicted decrease %.3g)", predicted), cost.totalSeconds());
+            }
+            long tr0 = System.nanoTime();
+            double trainLoss = Double.NaN;
+            CosineLr schedule = new CosineLr(c.lr, c.epochsPerRound, 0.0);
+            for (int e = 0; e < c.epochsPerRound; e++) {
+                opt.setLearningRate(schedule.lr(e));
+                trainLoss = Trainer.trainEpoch(net, opt, train, c.batch, c.seed + 1000L * round, e + 1, null);
+            }
+            double trainSeconds = (System.nanoTime() - tr0) / 1e9;
+            Trainer.Evaluation ev = Trainer.evaluate(net, test, 256);
+            rows.add(new RoundRow(round, widths(net), net.parameterCount(), ev.accuracy(), ev.loss(), trainLoss, before, after,
+                    predicted, before == null ? null : before - after, added, cost.totalSeconds(), cost.seconds(), trainSeconds,
+                    cost.flops(), cost.peakBytes()));
+            out.printf(Locale.ROOT, "round %d: trained %d epochs in %.1f s; train loss %.4f, test %s %.4f%n", round,
+                    c.epochsPerRound, trainSeconds, trainLoss, test.isClassification() ? "accuracy" : "loss",
+                    test.isClassification() ? ev.accuracy() : ev.loss());
+            if (c.checkpoint != null) {
+                Map<String, String> meta = new LinkedHashMap<>();
+                meta.put("command", "grow");
+                meta.put("config", TrainRun.JSON.writeValueAsString(c));
+                meta.put("round", Integer.toString(round));
+                meta.put("rounds", TrainRun.JSON.writeValueAsString(rows));
+                meta.put("seconds", Double.toString(prior + (System.nanoTime() - t0) / 1e9));
+                Checkpoint.save(Path.of(c.checkpoint), net, opt, meta);
+            }
+            if (c.stopAfter != null && round >= c.stopAfter && round < c.rounds) {
+                out.printf(Locale.ROOT, "stopped after round %d of %d (--stop-after)%n", round, c.rounds);
+                return 0;
+            }
+        }
+        double total = prior + (System.nanoTime() - t0) / 1e9;
+        printTable(out, rows, test.isClassification());
+        if (c.out != null) {
+            writeResults(Path.of(c.out), command, c, method.name(), rows, net, net.flopsPerExample(train.exampleShape()), total);
+            out.println("results: " + c.out);
+        }
+        return 0;
+    }
+
+    /**
+     * A fresh optimizer per phase, as the official growth code does after growth (its learning rate restarts too);
+     * with --keep-optimizer-state one optimizer lives through the run and surgery remaps its state.
+     */
+    private static Optimizer optimizer(GrowConfig c, Module net) {
+        Map<String, String> hyper = new LinkedHashMap<>();
+        hyper.put("lr", Double.toString(c.lr));
+        if (c.optimizer.equals("sgd") || c.optimizer.equals("rmsprop")) {
+            hyper.put("momentum", Double.toString(c.momentum));
+        }
+        return Optimizers.create(c.optimizer, net, hyper);
+    }
+
+    static List<Integer> widths(Sequential net) {
+        List<Integer> w = new ArrayList<>();
+        for (Site s : Site.find(net)) {
+            w.add(s.neurons());
+        }
+        return w;
+    }
+
+    private static int[] range(int n) {
+        int[] r = new int[n];
+        for (int i = 0; i < n; i++) {
+            r[i] = i;
+        }
+        return r;
+    }
+
+    static TrainTest loadData(GrowConfig c) {
+        TrainTest d = switch (c.dataset) {
+            case builtin -> FashionMnist.builtin();
+            case fashion_mnist -> FashionMnist.load(c.data == null ? FashionMnist.DEFAULT_DIR : Path.of(c.data));
+            case teacher -> Synthetic.teacher(20, 16, 1, 4000, 1000, 0.05, c.seed);
+            case rbf_teacher -> Synthetic.rbfTeacher(1, 15, 1000, 500, 0.0, c.seed);
+        };
+        if (c.data != null && c.dataset != GrowConfig.DatasetKind.fashion_mnist) {
+            throw new IllegalArgumentException("--data is only used with --dataset fashion-mnist");
+        }
+        TrainTest t = new TrainTest(limit(d.train(), c.trainLimit), limit(d.test(), c.testLimit));
+        if (c.dataset != GrowConfig.DatasetKind.rbf_teacher) {
+            t = t.normalised();
+        }
+        boolean images = t.train().exampleShape().length == 3;
+        if (c.model == GrowConfig.ModelKind.cnn && !images) {
+            throw new IllegalArgumentException("--model cnn needs image data; dataset " + c.dataset + " has feature vectors");
+        }
+        if (c.model != GrowConfig.ModelKind.cnn && images && c.pool == 1) {
+            t = t.flatten();
+        }
+        return t;
+    }
+
+    private static Dataset limit(Dataset d, Integer n) {
+        return n == null || n >= d.size() ? d : d.subset(range(n));
+    }
+
+    static Sequential buildModel(GrowConfig c, Dataset train) {
+        Rng rng = new Rng(c.seed).split();
+        int w = c.initialWidth;
+        int outputs = train.isClassification() ? train.numClasses() : train.outputSize();
+        switch (c.model) {
+            case cnn: {
+                int[] s = train.exampleShape();
+                return Models.cnn(s[0], s[1], s[2], w, 2 * w, 4 * w, outputs, rng);
+            }
+            case rbf: {
+                Sequential net = new Sequential();
+                net.add(new Linear(train.exampleSize(), w, true, rng, DType.F32));
+                net.add(new Act(Activation.RBF));
+                net.add(new Linear(w, outputs, true, rng, DType.F32));
+                return net;
+            }
+            default: {
+                Sequential net = new Sequential();
+                int in = train.exampleSize();
+                int[] s = train.exampleShape();
+                if (s.length == 3) {
+                    if (c.pool > 1) {
+                        net.add(Pool2d.avg(c.pool));
+                        in = s[0] * (s[1] / c.pool) * (s[2] / c.pool);
+                    }
+                    net.add(new Flatten());
+                }
+                Activation a = Activation.valueOf(c.activation.toUpperCase(Locale.ROOT));
+                int prev = in;
+                for (int l = 0; l < c.layers; l++) {
+                    net.add(new Linear(prev, w, true, rng, DType.F32));
+                    net.add(new Act(a, a == Activation.SOFTPLUS ? 3.0 : 1.0));
+                    prev = w;
+                }
+                net.add(new Linear(prev, outputs, true, rng, DType.F32));
+                return net;
+            }
+        }
+    }
+
+    static void printTable(PrintStream out, List<RoundRow> rows, boolean classification) {
+        out.println();
+        out.printf(Locale.ROOT, "%5s  %-16s %10s  %9s  %10s  %10s  %9s%n", "round", "widths", "params",
+                classification ? "test acc" : "test loss", "pred. dec.", "achieved", "growth s");
+        for (RoundRow r : rows) {
+            out.printf(Locale.ROOT, "%5d  %-16s %,10d  %9.4f  %10s  %10s  %9.2f%n", r.round(), r.widths(), r.params(),
+                    classification ? r.test_accuracy() : r.test_loss(), fmt(r.predicted_decrease()), fmt(r.achieved_decrease()),
+                    r.growth_seconds());
+        }
+    }
+
+    private static String fmt(Double d) {
+        return d == null ? "-" : String.format(Locale.ROOT, "%.3g", d);
+    }
+
+    static void writeResults(Path file, String command, GrowConfig c, String method, List<RoundRow> rows, Sequential net,
+                             long flops, double seconds) throws IOException {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("command", command);
+        root.put("config", c);
+        root.put("backend", Backends.current().name());
+        root.put("backend_detail", Backends.current().describe());
+        root.put("machine", Machine.describe());
+        root.put("method", method);
+        root.put("rounds", rows);
+        RoundRow last = rows.get(rows.size() - 1);
+        Map<String, Object> fin = new LinkedHashMap<>();
+        fin.put("test_accuracy", Double.isNaN(last.test_accuracy()) ? null : last.test_accuracy());
+        fin.put("test_loss", last.test_loss());
+        fin.put("params", net.parameterCount());
+        fin.put("widths", last.widths());
+        fin.put("flops_per_example", flops);
+        fin.put("growth_seconds", rows.stream().mapToDouble(RoundRow::growth_seconds).sum());
+        fin.put("seconds", seconds);
+        root.put("final", fin);
+        TrainRun.writeAtomically(file, TrainRun.JSON.writeValueAsBytes(root));
+    }
+}

@@ -1,0 +1,114 @@
+package dev.sprout.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sprout.io.Checkpoint;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code sprout grow} end to end: the results contract, resume in the middle of growth, bad input. */
+class GrowCommandTest {
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+
+    @TempDir
+    Path tmp;
+
+    private int run(String... args) {
+        out.reset();
+        err.reset();
+        return Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    private String err() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    private static final String[] SMALL = {"grow", "--train-limit", "1500", "--test-limit", "300", "--rounds", "2",
+            "--epochs-per-round", "1", "--growth-samples", "150", "--no-progress", "--seed", "4"};
+
+    private static String[] with(String[] a, String... b) {
+        String[] r = new String[a.length + b.length];
+        System.arraycopy(a, 0, r, 0, a.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    @Test
+    void growWritesTheResultsContract() throws IOException {
+        Path json = tmp.resolve("g.json");
+        assertEquals(0, run(with(SMALL, "--method", "exact", "--out", json.toString())), err());
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("round") && text.contains("growth s"), text);
+        JsonNode r = new ObjectMapper().readTree(json.toFile());
+        assertEquals("grow", r.get("command").asText());
+        assertEquals("exact", r.get("method").asText());
+        assertEquals("java", r.get("backend").asText());
+        assertEquals(4, r.get("config").get("seed").asLong());
+        JsonNode rounds = r.get("rounds");
+        assertEquals(3, rounds.size());
+        String[] keys = {"round", "widths", "params", "test_accuracy", "train_loss", "loss_before_growth", "loss_after_growth",
+                "predicted_decrease", "growth_seconds", "train_seconds", "growth_flops", "peak_bytes"};
+        for (JsonNode row : rounds) {
+            for (String k : keys) {
+                assertTrue(row.has(k), "round row lacks " + k + ": " + row);
+            }
+        }
+        assertEquals(0, rounds.get(0).get("round").asInt());
+        assertTrue(rounds.get(0).get("loss_before_growth").isNull(), "round 0 is the starting network");
+        assertEquals(8, rounds.get(0).get("widths").get(0).asInt());
+        int w1 = rounds.get(1).get("widths").get(0).asInt(), w2 = rounds.get(2).get("widths").get(0).asInt();
+        assertTrue(w1 > 8 && w2 > w1, "widths grow: " + rounds);
+        assertTrue(rounds.get(1).get("growth_seconds").asDouble() > 0);
+        assertTrue(rounds.get(1).get("growth_flops").asDouble() > 0);
+        assertTrue(rounds.get(1).get("peak_bytes").asLong() > 0);
+        // exact splitting predicts a decrease, and a small eps achieves almost exactly that
+        double pred = rounds.get(1).get("predicted_decrease").asDouble(), got = rounds.get(1).get("achieved_decrease").asDouble();
+        assertTrue(pred > 0, "predicted decrease " + pred);
+        assertEquals(pred, got, 0.2 * pred, "achieved vs predicted decrease");
+        JsonNode fin = r.get("final");
+        assertEquals(rounds.get(2).get("params").asLong(), fin.get("params").asLong());
+        double acc = fin.get("test_accuracy").asDouble();
+        assertTrue(acc > 0.5 && acc <= 1, "accuracy " + acc);
+    }
+
+    /** A growth run stopped after round 1 and resumed ends exactly like the uninterrupted run, grown architecture included. */
+    @Test
+    void resumeInTheMiddleOfGrowth() {
+        Path full = tmp.resolve("full.ck"), part = tmp.resolve("part.ck");
+        assertEquals(0, run(with(SMALL, "--method", "random-split", "--checkpoint", full.toString())), err());
+        assertEquals(0, run(with(SMALL, "--method", "random-split", "--checkpoint", part.toString(), "--stop-after", "1")), err());
+        Checkpoint mid = Checkpoint.load(part);
+        assertEquals("1", mid.metadata("round", ""));
+        assertTrue(mid.architecture().contains("out=10"), "the grown architecture is saved: " + mid.architecture());
+        assertEquals(0, run("resume", "--checkpoint", part.toString(), "--no-progress"), err());
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("resuming"), out.toString(StandardCharsets.UTF_8));
+        Checkpoint a = Checkpoint.load(full), b = Checkpoint.load(part);
+        assertEquals(a.architecture(), b.architecture());
+        for (String k : a.parameters().keySet()) {
+            assertArrayEquals(a.parameters().get(k).toFloatArray(), b.parameters().get(k).toFloatArray(), "parameter " + k);
+        }
+    }
+
+    @Test
+    void badGrowthInputGivesOneLineErrors() {
+        assertEquals(2, run("grow", "--grow-ratio", "1.5"));
+        assertTrue(err().contains("--grow-ratio") && err().contains("(0, 1]"), err());
+        assertEquals(2, run("grow", "--grow-ratio", "0"));
+        assertTrue(err().contains("--grow-ratio"), err());
+        assertEquals(2, run("grow", "--method", "magic"));
+        assertTrue(err().contains("magic") && err().contains("exact"), err());
+        assertEquals(1, err().strip().lines().count(), err());
+        assertEquals(2, run("grow", "--model", "rbf"));
+        assertTrue(err().contains("rbf-teacher"), err());
+    }
+}
