@@ -24,7 +24,6 @@ import dev.sprout.nn.Pool2d;
 import dev.sprout.nn.Sequential;
 import dev.sprout.optim.CosineLr;
 import dev.sprout.optim.Optimizer;
-import dev.sprout.optim.Optimizers;
 import dev.sprout.tensor.DType;
 import dev.sprout.tensor.Rng;
 import dev.sprout.train.Trainer;
@@ -165,12 +164,7 @@ final class GrowRun {
      * with --keep-optimizer-state one optimizer lives through the run and surgery remaps its state.
      */
     private static Optimizer optimizer(GrowConfig c, Module net) {
-        Map<String, String> hyper = new LinkedHashMap<>();
-        hyper.put("lr", Double.toString(c.lr));
-        if (c.optimizer.equals("sgd") || c.optimizer.equals("rmsprop")) {
-            hyper.put("momentum", Double.toString(c.momentum));
-        }
-        return Optimizers.create(c.optimizer, net, hyper);
+        return TrainRun.newOptimizer(c.optimizer, net, c.lr, c.momentum, 0.0);
     }
 
     static List<Integer> widths(Sequential net) {

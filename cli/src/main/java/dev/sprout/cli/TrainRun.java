@@ -71,13 +71,7 @@ final class TrainRun {
             if (c.checkpoint != null && !c.overwrite && Files.exists(Path.of(c.checkpoint))) {
                 refuseToOverwrite(Path.of(c.checkpoint), model);
             }
-            Map<String, String> hyper = new LinkedHashMap<>();
-            hyper.put("lr", Double.toString(c.lr));
-            if (c.optimizer.equals("sgd") || c.optimizer.equals("rmsprop")) {
-                hyper.put("momentum", Double.toString(c.momentum));
-            }
-            hyper.put("weight_decay", Double.toString(c.weightDecay));
-            opt = Optimizers.create(c.optimizer, model, hyper);
+            opt = newOptimizer(c.optimizer, model, c.lr, c.momentum, c.weightDecay);
         } else {
             model = resume.model(new Rng(c.seed));
             opt = resume.optimizer(model);
@@ -151,6 +145,17 @@ final class TrainRun {
             out.println("results: " + c.out);
         }
         return 0;
+    }
+
+    /** An optimizer from the command line's settings (momentum only where the optimizer has one). */
+    static Optimizer newOptimizer(String type, Module model, double lr, double momentum, double weightDecay) {
+        Map<String, String> hyper = new LinkedHashMap<>();
+        hyper.put("lr", Double.toString(lr));
+        if (type.equals("sgd") || type.equals("rmsprop")) {
+            hyper.put("momentum", Double.toString(momentum));
+        }
+        hyper.put("weight_decay", Double.toString(weightDecay));
+        return Optimizers.create(type, model, hyper);
     }
 
     /**
