@@ -14,7 +14,7 @@ import re
 
 HERE = pathlib.Path(__file__).resolve().parent.parent / "engine-java/src/main/java/dev/sprout/backend/java"
 TEMPLATES = ["NaiveF32.java", "PanelsF32.java", "MicroKernelF32.java", "ScalarKernelF32.java",
-             "PackedGemmF32.java", "VectorKernelF32.java"]
+             "PackedGemmF32.java", "VectorKernelF32.java", "LoweringF32.java"]
 MR = 8   # rows of the register tile (broadcast A~ values per k)
 NV = 2   # vectors per row of the register tile (B~ vectors per k)
 BEGIN = "    // @generated-begin micro-kernels (gen_gemm.py)\n"

@@ -165,105 +165,25 @@ public final class JavaBackend implements Backend {
     @Override
     public void im2col(ConvGeometry g, float[] x, int xOff, float[] col, int colOff) {
         checkConv("im2col", g, x.length, xOff, col.length, colOff);
-        int oh = g.outH(), ow = g.outW(), H = g.height(), W = g.width();
-        int row = 0;
-        for (int c = 0; c < g.channels(); c++) {
-            for (int ki = 0; ki < g.kernelH(); ki++) {
-                for (int kj = 0; kj < g.kernelW(); kj++, row++) {
-                    int dst = colOff + row * oh * ow;
-                    for (int oy = 0; oy < oh; oy++) {
-                        int iy = oy * g.strideH() - g.padH() + ki;
-                        boolean rowIn = iy >= 0 && iy < H;
-                        int src = xOff + (c * H + iy) * W;
-                        for (int ox = 0; ox < ow; ox++) {
-                            int ix = ox * g.strideW() - g.padW() + kj;
-                            col[dst++] = rowIn && ix >= 0 && ix < W ? x[src + ix] : 0f;
-                        }
-                    }
-                }
-            }
-        }
+        LoweringF32.im2col(g, x, xOff, col, colOff);
     }
 
     @Override
     public void im2col(ConvGeometry g, double[] x, int xOff, double[] col, int colOff) {
         checkConv("im2col", g, x.length, xOff, col.length, colOff);
-        int oh = g.outH(), ow = g.outW(), H = g.height(), W = g.width();
-        int row = 0;
-        for (int c = 0; c < g.channels(); c++) {
-            for (int ki = 0; ki < g.kernelH(); ki++) {
-                for (int kj = 0; kj < g.kernelW(); kj++, row++) {
-                    int dst = colOff + row * oh * ow;
-                    for (int oy = 0; oy < oh; oy++) {
-                        int iy = oy * g.strideH() - g.padH() + ki;
-                        boolean rowIn = iy >= 0 && iy < H;
-                        int src = xOff + (c * H + iy) * W;
-                        for (int ox = 0; ox < ow; ox++) {
-                            int ix = ox * g.strideW() - g.padW() + kj;
-                            col[dst++] = rowIn && ix >= 0 && ix < W ? x[src + ix] : 0.0;
-                        }
-                    }
-                }
-            }
-        }
+        LoweringF64.im2col(g, x, xOff, col, colOff);
     }
 
     @Override
     public void col2im(ConvGeometry g, float[] col, int colOff, float[] x, int xOff) {
         checkConv("col2im", g, x.length, xOff, col.length, colOff);
-        int oh = g.outH(), ow = g.outW(), H = g.height(), W = g.width();
-        java.util.Arrays.fill(x, xOff, xOff + g.imageSize(), 0f);
-        int row = 0;
-        for (int c = 0; c < g.channels(); c++) {
-            for (int ki = 0; ki < g.kernelH(); ki++) {
-                for (int kj = 0; kj < g.kernelW(); kj++, row++) {
-                    int src = colOff + row * oh * ow;
-                    for (int oy = 0; oy < oh; oy++) {
-                        int iy = oy * g.strideH() - g.padH() + ki;
-                        if (iy < 0 || iy >= H) {
-                            src += ow;
-                            continue;
-                        }
-                        int dst = xOff + (c * H + iy) * W;
-                        for (int ox = 0; ox < ow; ox++, src++) {
-                            int ix = ox * g.strideW() - g.padW() + kj;
-                            if (ix >= 0 && ix < W) {
-                                x[dst + ix] += col[src];
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        LoweringF32.col2im(g, col, colOff, x, xOff);
     }
 
     @Override
     public void col2im(ConvGeometry g, double[] col, int colOff, double[] x, int xOff) {
         checkConv("col2im", g, x.length, xOff, col.length, colOff);
-        int oh = g.outH(), ow = g.outW(), H = g.height(), W = g.width();
-        java.util.Arrays.fill(x, xOff, xOff + g.imageSize(), 0.0);
-        int row = 0;
-        for (int c = 0; c < g.channels(); c++) {
-            for (int ki = 0; ki < g.kernelH(); ki++) {
-                for (int kj = 0; kj < g.kernelW(); kj++, row++) {
-                    int src = colOff + row * oh * ow;
-                    for (int oy = 0; oy < oh; oy++) {
-                        int iy = oy * g.strideH() - g.padH() + ki;
-                        if (iy < 0 || iy >= H) {
-                            src += ow;
-                            continue;
-                        }
-                        int dst = xOff + (c * H + iy) * W;
-                        for (int ox = 0; ox < ow; ox++, src++) {
-                            int ix = ox * g.strideW() - g.padW() + kj;
-                            if (ix >= 0 && ix < W) {
-                                x[dst + ix] += col[src];
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        LoweringF64.col2im(g, col, colOff, x, xOff);
     }
 
     // ------------------------------------------------------------------------------------------ splitting statistics
@@ -282,72 +202,13 @@ public final class JavaBackend implements Backend {
     @Override
     public void weightedGram(int samples, int d, int neurons, float[] x, int xOff, float[] w, int wOff, float[] s, int sOff) {
         checkGram(samples, d, neurons, x.length, xOff, w.length, wOff, s.length, sOff);
-        if (samples == 0 || d == 0 || neurons == 0) {
-            return;
-        }
-        GemmShape g = new GemmShape(GemmShape.Trans.T, GemmShape.Trans.N, d, d, samples, d, d, d, 1, 0, 0, 0);
-        double work = (double) samples * d * d;
-        Parallel.forRange(neurons, threads, work, (lo, hi) -> {
-            float[] scaled = new float[samples * d];
-            for (int i = lo; i < hi; i++) {
-                for (int n = 0; n < samples; n++) {
-                    float wi = w[wOff + n * neurons + i];
-                    int xr = xOff + n * d, yr = n * d;
-                    for (int j = 0; j < d; j++) {
-                        scaled[yr + j] = wi * x[xr + j];
-                    }
-                }
-                int so = sOff + i * d * d;
-                JavaGemm.sgemm(g, 1f, scaled, 0, x, xOff, 1f, s, so, 1);
-                symmetrize(s, so, d);
-            }
-        });
+        LoweringF32.weightedGram(samples, d, neurons, x, xOff, w, wOff, s, sOff, threads);
     }
 
     @Override
     public void weightedGram(int samples, int d, int neurons, double[] x, int xOff, double[] w, int wOff, double[] s, int sOff) {
         checkGram(samples, d, neurons, x.length, xOff, w.length, wOff, s.length, sOff);
-        if (samples == 0 || d == 0 || neurons == 0) {
-            return;
-        }
-        GemmShape g = new GemmShape(GemmShape.Trans.T, GemmShape.Trans.N, d, d, samples, d, d, d, 1, 0, 0, 0);
-        double work = (double) samples * d * d;
-        Parallel.forRange(neurons, threads, work, (lo, hi) -> {
-            double[] scaled = new double[samples * d];
-            for (int i = lo; i < hi; i++) {
-                for (int n = 0; n < samples; n++) {
-                    double wi = w[wOff + n * neurons + i];
-                    int xr = xOff + n * d, yr = n * d;
-                    for (int j = 0; j < d; j++) {
-                        scaled[yr + j] = wi * x[xr + j];
-                    }
-                }
-                int so = sOff + i * d * d;
-                JavaGemm.dgemm(g, 1.0, scaled, 0, x, xOff, 1.0, s, so, 1);
-                symmetrize(s, so, d);
-            }
-        });
-    }
-
-    /** Averages the two triangles so the result is exactly symmetric despite blocked summation orders. */
-    private static void symmetrize(float[] s, int off, int d) {
-        for (int r = 0; r < d; r++) {
-            for (int c = 0; c < r; c++) {
-                float v = 0.5f * (s[off + r * d + c] + s[off + c * d + r]);
-                s[off + r * d + c] = v;
-                s[off + c * d + r] = v;
-            }
-        }
-    }
-
-    private static void symmetrize(double[] s, int off, int d) {
-        for (int r = 0; r < d; r++) {
-            for (int c = 0; c < r; c++) {
-                double v = 0.5 * (s[off + r * d + c] + s[off + c * d + r]);
-                s[off + r * d + c] = v;
-                s[off + c * d + r] = v;
-            }
-        }
+        LoweringF64.weightedGram(samples, d, neurons, x, xOff, w, wOff, s, sOff, threads);
     }
 
     // ------------------------------------------------------------------------------------------ linear algebra

@@ -41,6 +41,18 @@ public final class JavaGemm {
         GemmVariants.best().dgemm(g, alpha, a, aOff, b, bOff, beta, c, cOff, threads);
     }
 
+    /** {@link #sgemm} under a name shared with the f64 overload, for kernels generated from one f32 template. */
+    public static void gemm(GemmShape g, float alpha, float[] a, int aOff, float[] b, int bOff, float beta, float[] c,
+                            int cOff, int threads) {
+        sgemm(g, alpha, a, aOff, b, bOff, beta, c, cOff, threads);
+    }
+
+    /** {@link #dgemm} under a name shared with the f32 overload. */
+    public static void gemm(GemmShape g, double alpha, double[] a, int aOff, double[] b, int bOff, double beta, double[] c,
+                            int cOff, int threads) {
+        dgemm(g, alpha, a, aOff, b, bOff, beta, c, cOff, threads);
+    }
+
     /**
      * Complex (c64, interleaved {@code re, im}) product; offsets, leading dimensions and strides count complex
      * elements; {@link Trans#H} is the conjugate transpose.
