@@ -1,5 +1,7 @@
 package dev.sprout.cli;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -7,6 +9,11 @@ import picocli.CommandLine.Option;
  * checkpoints store.
  */
 public final class GrowConfig {
+    /** The options shared with the other run command (unwrapped into the JSON config). */
+    @Mixin
+    @JsonUnwrapped
+    public RunOptions run = new RunOptions();
+
     public enum ModelKind { mlp, cnn, rbf }
 
     public enum DatasetKind { builtin, fashion_mnist, teacher, rbf_teacher }
@@ -20,9 +27,6 @@ public final class GrowConfig {
     @Option(names = "--dataset", converter = DatasetConverter.class,
             description = "builtin, fashion-mnist, teacher, rbf-teacher (default: ${DEFAULT-VALUE})")
     public DatasetKind dataset = DatasetKind.builtin;
-
-    @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST folder (default: /usr/share/datasets/fashion-mnist)")
-    public String data;
 
     @Option(names = "--activation", description = "hidden activation of the mlp: tanh, relu, softplus, sigmoid (default: ${DEFAULT-VALUE})")
     public String activation = "tanh";
@@ -54,64 +58,22 @@ public final class GrowConfig {
     @Option(names = "--growth-samples", description = "at most this many validation examples feed the growth statistics (default: ${DEFAULT-VALUE})")
     public int growthSamples = 2000;
 
-    @Option(names = "--batch", description = "mini-batch size (default: ${DEFAULT-VALUE})")
-    public int batch = 64;
-
-    @Option(names = "--lr", description = "learning rate, restarted (cosine) every round (default: ${DEFAULT-VALUE})")
-    public double lr = 0.05;
-
-    @Option(names = "--optimizer", description = "sgd, adam, adamw, rmsprop, adagrad (default: ${DEFAULT-VALUE})")
-    public String optimizer = "sgd";
-
-    @Option(names = "--momentum", description = "SGD/RMSprop momentum (default: ${DEFAULT-VALUE})")
-    public double momentum = 0.9;
-
     @Option(names = "--keep-optimizer-state", description = "keep one optimizer through the run (surgery remaps its state) instead of a fresh one per phase as the official code does")
     public boolean keepOptimizerState;
-
-    @Option(names = "--seed", description = "random seed (default: ${DEFAULT-VALUE})")
-    public long seed = 1;
-
-    @Option(names = "--backend", description = "auto, java, native, cuda (default: ${DEFAULT-VALUE})")
-    public String backend = "auto";
-
-    @Option(names = "--threads", description = "threads for the Java backend's kernels (default: all processors)")
-    public Integer threads;
-
-    @Option(names = "--train-limit", description = "use only the first N training examples")
-    public Integer trainLimit;
-
-    @Option(names = "--test-limit", description = "use only the first N test examples")
-    public Integer testLimit;
-
-    @Option(names = "--out", paramLabel = "FILE.json", description = "write the results as JSON")
-    public String out;
-
-    @Option(names = "--checkpoint", paramLabel = "FILE", description = "save the grown model after every round")
-    public String checkpoint;
-
-    @Option(names = "--overwrite", description = "replace an existing --checkpoint file")
-    public boolean overwrite;
-
-    @Option(names = "--no-progress", description = "no progress bars")
-    public boolean noProgress;
-
-    /** Stops after this round, as if killed there (its checkpoint stays); for tests. */
-    @Option(names = "--stop-after", hidden = true)
-    public Integer stopAfter;
 
     void validate() {
         if (!(growRatio > 0 && growRatio <= 1)) {
             throw new IllegalArgumentException("--grow-ratio must be in (0, 1], got " + growRatio);
         }
-        if (rounds < 0 || epochsPerRound < 1 || initialWidth < 1 || layers < 1 || batch < 1) {
-            throw new IllegalArgumentException("--rounds must be >= 0; --epochs-per-round, --initial-width, --layers and --batch >= 1");
+        run.validate();
+        if (rounds < 0 || epochsPerRound < 1 || initialWidth < 1 || layers < 1) {
+            throw new IllegalArgumentException("--rounds must be >= 0; --epochs-per-round, --initial-width and --layers >= 1");
         }
         if (!(validation > 0 && validation < 1)) {
             throw new IllegalArgumentException("--validation must be in (0, 1), got " + validation);
         }
-        if (growthSamples < 1 || pool < 1 || !(lr > 0) || (eps != null && !(eps >= 0))) {
-            throw new IllegalArgumentException("--growth-samples and --pool must be >= 1, --lr > 0, --eps >= 0");
+        if (growthSamples < 1 || pool < 1 || (eps != null && !(eps >= 0))) {
+            throw new IllegalArgumentException("--growth-samples and --pool must be >= 1, --eps >= 0");
         }
         if (!java.util.List.of("tanh", "relu", "softplus", "sigmoid").contains(activation)) {
             throw new IllegalArgumentException("--activation must be tanh, relu, softplus or sigmoid, got '" + activation + "'");
@@ -124,17 +86,11 @@ public final class GrowConfig {
         }
     }
 
-    /** The settings that {@code sprout train} shares, for the common data and backend code. */
+    /** The shared settings as a training configuration, for the common data and backend code. */
     TrainConfig asTrainConfig() {
         TrainConfig t = new TrainConfig();
         t.model = model == ModelKind.cnn ? TrainConfig.ModelKind.cnn : TrainConfig.ModelKind.mlp;
-        t.data = data;
-        t.batch = batch;
-        t.seed = seed;
-        t.backend = backend;
-        t.threads = threads;
-        t.trainLimit = trainLimit;
-        t.testLimit = testLimit;
+        t.run = run;
         return t;
     }
 

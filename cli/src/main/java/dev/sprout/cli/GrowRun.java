@@ -63,7 +63,7 @@ final class GrowRun {
         out.println("backend: " + Backends.current().name() + " (" + Backends.current().describe() + ")");
         GrowthMethod method = Methods.create(c.method, c.eps == null ? Map.of() : Map.of("eps", Double.toString(c.eps)));
         TrainTest data = loadData(c);
-        Rng splitRng = new Rng(c.seed ^ 0x5EED5EEDL);
+        Rng splitRng = new Rng(c.run.seed ^ 0x5EED5EEDL);
         Dataset.Split split = data.train().split(c.validation, splitRng);
         Dataset train = split.train(), validation = split.validation(), test = data.test();
         Dataset sample = validation.size() > c.growthSamples ? validation.subset(range(c.growthSamples)) : validation;
@@ -76,12 +76,12 @@ final class GrowRun {
         double prior = 0;
         if (resume == null) {
             net = buildModel(c, train);
-            if (c.checkpoint != null && !c.overwrite && Files.exists(Path.of(c.checkpoint))) {
-                throw new IllegalArgumentException(c.checkpoint + ": a checkpoint exists; continue it with 'sprout resume --checkpoint "
-                        + c.checkpoint + "' or pass --overwrite");
+            if (c.run.checkpoint != null && !c.run.overwrite && Files.exists(Path.of(c.run.checkpoint))) {
+                throw new IllegalArgumentException(c.run.checkpoint + ": a checkpoint exists; continue it with 'sprout resume --checkpoint "
+                        + c.run.checkpoint + "' or pass --overwrite");
             }
         } else {
-            Module m = resume.model(new Rng(c.seed));
+            Module m = resume.model(new Rng(c.run.seed));
             if (!(m instanceof Sequential s)) {
                 throw new IllegalArgumentException(resume.path() + ": checkpoint does not hold a sequential network");
             }
@@ -109,7 +109,7 @@ final class GrowRun {
             CostMeter cost = new CostMeter();
             if (round > 0) {
                 before = Trainer.evaluate(net, sample, 256).loss();
-                GrowthContext ctx = new GrowthContext(net, sample, 256, c.growRatio, new Rng(c.seed * 31 + round), cost);
+                GrowthContext ctx = new GrowthContext(net, sample, 256, c.growRatio, new Rng(c.run.seed * 31 + round), cost);
                 Plan plan = method.propose(ctx);
                 added = cost.time("surgery", () -> Surgery.apply(net, plan, opt));
                 after = Trainer.evaluate(net, sample, 256).loss();
@@ -123,10 +123,10 @@ final class GrowRun {
             }
             long tr0 = System.nanoTime();
             double trainLoss = Double.NaN;
-            CosineLr schedule = new CosineLr(c.lr, c.epochsPerRound, 0.0);
+            CosineLr schedule = new CosineLr(c.run.lr, c.epochsPerRound, 0.0);
             for (int e = 0; e < c.epochsPerRound; e++) {
                 opt.setLearningRate(schedule.lr(e));
-                trainLoss = Trainer.trainEpoch(net, opt, train, c.batch, c.seed + 1000L * round, e + 1, null);
+                trainLoss = Trainer.trainEpoch(net, opt, train, c.run.batch, c.run.seed + 1000L * round, e + 1, null);
             }
             double trainSeconds = (System.nanoTime() - tr0) / 1e9;
             Trainer.Evaluation ev = Trainer.evaluate(net, test, 256);
@@ -136,25 +136,25 @@ final class GrowRun {
             out.printf(Locale.ROOT, "round %d: trained %d epochs in %.1f s; train loss %.4f, test %s %.4f%n", round,
                     c.epochsPerRound, trainSeconds, trainLoss, test.isClassification() ? "accuracy" : "loss",
                     test.isClassification() ? ev.accuracy() : ev.loss());
-            if (c.checkpoint != null) {
+            if (c.run.checkpoint != null) {
                 Map<String, String> meta = new LinkedHashMap<>();
                 meta.put("command", "grow");
                 meta.put("config", TrainRun.JSON.writeValueAsString(c));
                 meta.put("round", Integer.toString(round));
                 meta.put("rounds", TrainRun.JSON.writeValueAsString(rows));
                 meta.put("seconds", Double.toString(prior + (System.nanoTime() - t0) / 1e9));
-                Checkpoint.save(Path.of(c.checkpoint), net, opt, meta);
+                Checkpoint.save(Path.of(c.run.checkpoint), net, opt, meta);
             }
-            if (c.stopAfter != null && round >= c.stopAfter && round < c.rounds) {
+            if (c.run.stopAfter != null && round >= c.run.stopAfter && round < c.rounds) {
                 out.printf(Locale.ROOT, "stopped after round %d of %d (--stop-after)%n", round, c.rounds);
                 return 0;
             }
         }
         double total = prior + (System.nanoTime() - t0) / 1e9;
         printTable(out, rows, test.isClassification());
-        if (c.out != null) {
-            writeResults(Path.of(c.out), command, c, method.name(), rows, net, net.flopsPerExample(train.exampleShape()), total);
-            out.println("results: " + c.out);
+        if (c.run.out != null) {
+            writeResults(Path.of(c.run.out), command, c, method.name(), rows, net, net.flopsPerExample(train.exampleShape()), total);
+            out.println("results: " + c.run.out);
         }
         return 0;
     }
@@ -164,7 +164,7 @@ final class GrowRun {
      * with --keep-optimizer-state one optimizer lives through the run and surgery remaps its state.
      */
     private static Optimizer optimizer(GrowConfig c, Module net) {
-        return TrainRun.newOptimizer(c.optimizer, net, c.lr, c.momentum, 0.0);
+        return TrainRun.newOptimizer(c.run.optimizer, net, c.run.lr, c.run.momentum, 0.0);
     }
 
     static List<Integer> widths(Sequential net) {
@@ -186,14 +186,14 @@ final class GrowRun {
     static TrainTest loadData(GrowConfig c) {
         TrainTest d = switch (c.dataset) {
             case builtin -> FashionMnist.builtin();
-            case fashion_mnist -> FashionMnist.load(c.data == null ? FashionMnist.DEFAULT_DIR : Path.of(c.data));
-            case teacher -> Synthetic.teacher(20, 16, 1, 4000, 1000, 0.05, c.seed);
-            case rbf_teacher -> Synthetic.rbfTeacher(1, 15, 1000, 500, 0.0, c.seed);
+            case fashion_mnist -> FashionMnist.load(c.run.data == null ? FashionMnist.DEFAULT_DIR : Path.of(c.run.data));
+            case teacher -> Synthetic.teacher(20, 16, 1, 4000, 1000, 0.05, c.run.seed);
+            case rbf_teacher -> Synthetic.rbfTeacher(1, 15, 1000, 500, 0.0, c.run.seed);
         };
-        if (c.data != null && c.dataset != GrowConfig.DatasetKind.fashion_mnist) {
+        if (c.run.data != null && c.dataset != GrowConfig.DatasetKind.fashion_mnist) {
             throw new IllegalArgumentException("--data is only used with --dataset fashion-mnist");
         }
-        TrainTest t = new TrainTest(limit(d.train(), c.trainLimit), limit(d.test(), c.testLimit));
+        TrainTest t = new TrainTest(limit(d.train(), c.run.trainLimit), limit(d.test(), c.run.testLimit));
         if (c.dataset != GrowConfig.DatasetKind.rbf_teacher) {
             t = t.normalised();
         }
@@ -212,7 +212,7 @@ final class GrowRun {
     }
 
     static Sequential buildModel(GrowConfig c, Dataset train) {
-        Rng rng = new Rng(c.seed).split();
+        Rng rng = new Rng(c.run.seed).split();
         int w = c.initialWidth;
         int outputs = train.isClassification() ? train.numClasses() : train.outputSize();
         switch (c.model) {

@@ -127,27 +127,27 @@ public final class Main implements Callable<Integer> {
             }
             if (ck.metadata("command", "train").equals("grow")) {
                 GrowConfig g = TrainRun.JSON.readValue(json, GrowConfig.class);
-                g.checkpoint = checkpoint;
-                g.stopAfter = null;
+                g.run.checkpoint = checkpoint;
+                g.run.stopAfter = null;
                 if (epochs != null) {
                     throw new IllegalArgumentException("--epochs does not apply to a growth run; it continues its rounds");
                 }
                 if (out != null) {
-                    g.out = out;
+                    g.run.out = out;
                 }
-                g.noProgress |= noProgress;
+                g.run.noProgress |= noProgress;
                 return GrowRun.run(g, "resume", ck, main.out);
             }
             TrainConfig c = TrainRun.JSON.readValue(json, TrainConfig.class);
-            c.checkpoint = checkpoint;
-            c.stopAfter = null;
+            c.run.checkpoint = checkpoint;
+            c.run.stopAfter = null;
             if (epochs != null) {
                 c.epochs = epochs;
             }
             if (out != null) {
-                c.out = out;
+                c.run.out = out;
             }
-            c.noProgress |= noProgress;
+            c.run.noProgress |= noProgress;
             return TrainRun.run(c, "resume", ck, main.out);
         }
     }

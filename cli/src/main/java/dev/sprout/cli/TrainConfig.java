@@ -1,5 +1,7 @@
 package dev.sprout.cli;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -8,6 +10,11 @@ import picocli.CommandLine.Option;
  * the run (public fields, so Jackson reads and writes them as they are).
  */
 public final class TrainConfig {
+    /** The options shared with the other run command (unwrapped into the JSON config). */
+    @Mixin
+    @JsonUnwrapped
+    public RunOptions run = new RunOptions();
+
     public enum ModelKind { mlp, cnn }
 
     public enum DatasetKind { builtin, fashion_mnist, teacher, clusters }
@@ -19,23 +26,8 @@ public final class TrainConfig {
             description = "builtin (5,000/1,000 Fashion-MNIST images in the jar), fashion-mnist, teacher (regression), clusters (default: ${DEFAULT-VALUE})")
     public DatasetKind dataset = DatasetKind.builtin;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST folder (default: /usr/share/datasets/fashion-mnist)")
-    public String data;
-
     @Option(names = "--epochs", description = "epochs to train (default: ${DEFAULT-VALUE})")
     public int epochs = 10;
-
-    @Option(names = "--batch", description = "mini-batch size (default: ${DEFAULT-VALUE})")
-    public int batch = 64;
-
-    @Option(names = "--lr", description = "learning rate (default: ${DEFAULT-VALUE})")
-    public double lr = 0.05;
-
-    @Option(names = "--optimizer", description = "sgd, adam, adamw, rmsprop, adagrad (default: ${DEFAULT-VALUE})")
-    public String optimizer = "sgd";
-
-    @Option(names = "--momentum", description = "SGD/RMSprop momentum (default: ${DEFAULT-VALUE})")
-    public double momentum = 0.9;
 
     @Option(names = "--weight-decay", description = "L2 weight decay (default: ${DEFAULT-VALUE})")
     public double weightDecay = 0;
@@ -45,37 +37,6 @@ public final class TrainConfig {
 
     @Option(names = "--hidden", description = "MLP hidden widths, comma separated; CNN: c1,c2,fc (default: 256,256 / 32,64,128)")
     public String hidden;
-
-    @Option(names = "--seed", description = "random seed: data order, initialisation, synthetic data (default: ${DEFAULT-VALUE})")
-    public long seed = 1;
-
-    @Option(names = "--backend", description = "auto, java, native, cuda (default: ${DEFAULT-VALUE})")
-    public String backend = "auto";
-
-    @Option(names = "--threads", description = "threads for the Java backend's kernels (default: all processors)")
-    public Integer threads;
-
-    @Option(names = "--train-limit", description = "use only the first N training examples (quick runs, tests)")
-    public Integer trainLimit;
-
-    @Option(names = "--test-limit", description = "use only the first N test examples")
-    public Integer testLimit;
-
-    @Option(names = "--out", paramLabel = "FILE.json", description = "write the results as JSON")
-    public String out;
-
-    @Option(names = "--checkpoint", paramLabel = "FILE", description = "save model and optimizer after every epoch")
-    public String checkpoint;
-
-    @Option(names = "--overwrite", description = "replace an existing --checkpoint file instead of refusing")
-    public boolean overwrite;
-
-    @Option(names = "--no-progress", description = "no progress bar (one line per epoch only)")
-    public boolean noProgress;
-
-    /** Stops the run after this epoch, as if it had been killed there (its checkpoint stays); for tests. */
-    @Option(names = "--stop-after", hidden = true)
-    public Integer stopAfter;
 
     /** The widths given by --hidden, or the model's defaults. */
     int[] hiddenWidths() {
@@ -100,29 +61,15 @@ public final class TrainConfig {
 
     /** Checks the values that picocli's types do not. */
     void validate() {
+        run.validate();
         if (epochs < 1) {
             throw new IllegalArgumentException("--epochs must be at least 1, got " + epochs);
-        }
-        if (batch < 1) {
-            throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
-        }
-        if (!(lr > 0) || Double.isInfinite(lr)) {
-            throw new IllegalArgumentException("--lr must be a positive number, got " + lr);
-        }
-        if (!(momentum >= 0 && momentum < 1)) {
-            throw new IllegalArgumentException("--momentum must be in [0, 1), got " + momentum);
         }
         if (!(weightDecay >= 0)) {
             throw new IllegalArgumentException("--weight-decay must be >= 0, got " + weightDecay);
         }
         if (!java.util.List.of("constant", "cosine", "step").contains(schedule)) {
             throw new IllegalArgumentException("--schedule must be constant, cosine or step, got '" + schedule + "'");
-        }
-        if (threads != null && threads < 1) {
-            throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
-        }
-        if ((trainLimit != null && trainLimit < 1) || (testLimit != null && testLimit < 1)) {
-            throw new IllegalArgumentException("--train-limit and --test-limit must be at least 1");
         }
         hiddenWidths();
     }

@@ -68,12 +68,12 @@ final class TrainRun {
         double priorSeconds = 0;
         if (resume == null) {
             model = buildModel(c, train);
-            if (c.checkpoint != null && !c.overwrite && Files.exists(Path.of(c.checkpoint))) {
-                refuseToOverwrite(Path.of(c.checkpoint), model);
+            if (c.run.checkpoint != null && !c.run.overwrite && Files.exists(Path.of(c.run.checkpoint))) {
+                refuseToOverwrite(Path.of(c.run.checkpoint), model);
             }
-            opt = newOptimizer(c.optimizer, model, c.lr, c.momentum, c.weightDecay);
+            opt = newOptimizer(c.run.optimizer, model, c.run.lr, c.run.momentum, c.weightDecay);
         } else {
-            model = resume.model(new Rng(c.seed));
+            model = resume.model(new Rng(c.run.seed));
             opt = resume.optimizer(model);
             int done = Integer.parseInt(resume.metadata("epoch", "0"));
             start = done + 1;
@@ -88,9 +88,9 @@ final class TrainRun {
         out.printf(Locale.ROOT, "model: %s, %,d parameters, %,d FLOPs per example (forward)%n", c.model,
                 model.parameterCount(), flops);
         LrSchedule schedule = switch (c.schedule) {
-            case "cosine" -> new CosineLr(c.lr, c.epochs, 0.0);
-            case "step" -> new StepLr(c.lr, Math.max(1, c.epochs / 3), 0.1);
-            default -> new ConstantLr(c.lr);
+            case "cosine" -> new CosineLr(c.run.lr, c.epochs, 0.0);
+            case "step" -> new StepLr(c.run.lr, Math.max(1, c.epochs / 3), 0.1);
+            default -> new ConstantLr(c.run.lr);
         };
 
         for (int epoch = start; epoch <= c.epochs; epoch++) {
@@ -98,9 +98,9 @@ final class TrainRun {
             opt.setLearningRate(schedule.lr(epoch - 1));
             double trainLoss;
             // the bar redraws one line with carriage returns: only on a terminal, never in logs or pipes
-            boolean bar = !c.noProgress && System.console() != null;
-            try (ProgressBar pb = bar ? progressBar(epoch, c.epochs, train.size(), c.batch) : null) {
-                trainLoss = Trainer.trainEpoch(model, opt, train, c.batch, c.seed, epoch, new Trainer.Listener() {
+            boolean bar = !c.run.noProgress && System.console() != null;
+            try (ProgressBar pb = bar ? progressBar(epoch, c.epochs, train.size(), c.run.batch) : null) {
+                trainLoss = Trainer.trainEpoch(model, opt, train, c.run.batch, c.run.seed, epoch, new Trainer.Listener() {
                     @Override
                     public void batch(int e, int b, int batches, double loss, double rate) {
                         if (pb != null) {
@@ -110,23 +110,23 @@ final class TrainRun {
                     }
                 });
             }
-            Trainer.Evaluation ev = Trainer.evaluate(model, test, Math.max(c.batch, 256));
+            Trainer.Evaluation ev = Trainer.evaluate(model, test, Math.max(c.run.batch, 256));
             double secs = (System.nanoTime() - e0) / 1e9;
             EpochRow row = new EpochRow(epoch, trainLoss, ev.loss(), ev.accuracy(), secs, opt.learningRate());
             history.add(row);
             out.printf(Locale.ROOT, "epoch %d/%d  train loss %.4f  test loss %.4f%s  %.1f s%n", epoch, c.epochs, trainLoss,
                     ev.loss(), train.isClassification() ? String.format(Locale.ROOT, "  test accuracy %.4f", ev.accuracy()) : "",
                     secs);
-            if (c.checkpoint != null) {
+            if (c.run.checkpoint != null) {
                 Map<String, String> meta = new LinkedHashMap<>();
                 meta.put("command", command);
                 meta.put("config", JSON.writeValueAsString(c));
                 meta.put("epoch", Integer.toString(epoch));
                 meta.put("history", JSON.writeValueAsString(history));
                 meta.put("seconds", Double.toString(priorSeconds + (System.nanoTime() - t0) / 1e9));
-                Checkpoint.save(Path.of(c.checkpoint), model, opt, meta);
+                Checkpoint.save(Path.of(c.run.checkpoint), model, opt, meta);
             }
-            if (c.stopAfter != null && epoch >= c.stopAfter && epoch < c.epochs) {
+            if (c.run.stopAfter != null && epoch >= c.run.stopAfter && epoch < c.epochs) {
                 out.printf(Locale.ROOT, "stopped after epoch %d of %d (--stop-after)%n", epoch, c.epochs);
                 return 0;
             }
@@ -140,9 +140,9 @@ final class TrainRun {
             out.printf(Locale.ROOT, "final test loss %.6f after %d epochs (%.1f s)%n", last == null ? Double.NaN : last.test_loss(),
                     c.epochs, total);
         }
-        if (c.out != null) {
-            writeResults(Path.of(c.out), command, c, history, model.parameterCount(), flops, total, acc);
-            out.println("results: " + c.out);
+        if (c.run.out != null) {
+            writeResults(Path.of(c.run.out), command, c, history, model.parameterCount(), flops, total, acc);
+            out.println("results: " + c.run.out);
         }
         return 0;
     }
@@ -187,27 +187,27 @@ final class TrainRun {
     }
 
     static void selectBackend(TrainConfig c) {
-        Backends.useNamed(c.backend);
-        if (c.threads != null) {
+        Backends.useNamed(c.run.backend);
+        if (c.run.threads != null) {
             if (!Backends.current().name().equals("java")) {
                 throw new IllegalArgumentException("--threads sets the Java backend's threads; the " + Backends.current().name()
                         + " backend was selected");
             }
-            Backends.use(new JavaBackend(c.threads));
+            Backends.use(new JavaBackend(c.run.threads));
         }
     }
 
     static TrainTest loadData(TrainConfig c) {
         TrainTest d = switch (c.dataset) {
             case builtin -> FashionMnist.builtin();
-            case fashion_mnist -> FashionMnist.load(c.data == null ? FashionMnist.DEFAULT_DIR : Path.of(c.data));
-            case teacher -> Synthetic.teacher(20, 16, 1, 4000, 1000, 0.05, c.seed);
-            case clusters -> Synthetic.clusters(5, 20, 4000, 1000, 3.0, 1.0, 0.0, c.seed);
+            case fashion_mnist -> FashionMnist.load(c.run.data == null ? FashionMnist.DEFAULT_DIR : Path.of(c.run.data));
+            case teacher -> Synthetic.teacher(20, 16, 1, 4000, 1000, 0.05, c.run.seed);
+            case clusters -> Synthetic.clusters(5, 20, 4000, 1000, 3.0, 1.0, 0.0, c.run.seed);
         };
-        if (c.data != null && c.dataset != TrainConfig.DatasetKind.fashion_mnist) {
+        if (c.run.data != null && c.dataset != TrainConfig.DatasetKind.fashion_mnist) {
             throw new IllegalArgumentException("--data is only used with --dataset fashion-mnist");
         }
-        Dataset train = limit(d.train(), c.trainLimit), test = limit(d.test(), c.testLimit);
+        Dataset train = limit(d.train(), c.run.trainLimit), test = limit(d.test(), c.run.testLimit);
         TrainTest t = new TrainTest(train, test).normalised();
         if (c.model == TrainConfig.ModelKind.mlp) {
             t = t.flatten();
@@ -230,7 +230,7 @@ final class TrainRun {
     }
 
     static Module buildModel(TrainConfig c, Dataset train) {
-        Rng rng = new Rng(c.seed).split();
+        Rng rng = new Rng(c.run.seed).split();
         int[] w = c.hiddenWidths();
         int outputs = train.isClassification() ? train.numClasses() : train.outputSize();
         if (c.model == TrainConfig.ModelKind.mlp) {
