@@ -108,20 +108,39 @@ public final class Kernels {
 
     static void fill(Tensor t, double v) {
         int[] ts = t.strides();
-        Strided.forEachRow(t.shape(), new int[][] {ts}, new int[] {t.offset()}, (b, n, st) -> {
-            int ti = st[0];
-            for (int j = 0; j < n; j++) {
-                int p = b[0] + j * ti;
-                switch (t.dtype()) {
-                    case F32 -> t.storage().floats()[p] = (float) v;
-                    case F64 -> t.storage().doubles()[p] = v;
-                    case C64 -> {
-                        t.storage().floats()[2 * p] = (float) v;
-                        t.storage().floats()[2 * p + 1] = 0f;
+        switch (t.dtype()) {
+            case F32 -> {
+                float[] d = t.storage().floats();
+                float f = (float) v;
+                Strided.forEachRow(t.shape(), new int[][] {ts}, new int[] {t.offset()}, (b, n, st) -> {
+                    if (st[0] == 1) {
+                        java.util.Arrays.fill(d, b[0], b[0] + n, f);
+                    } else {
+                        for (int j = 0; j < n; j++) {
+                            d[b[0] + j * st[0]] = f;
+                        }
                     }
-                }
+                });
             }
-        });
+            case F64 -> {
+                double[] d = t.storage().doubles();
+                Strided.forEachRow(t.shape(), new int[][] {ts}, new int[] {t.offset()}, (b, n, st) -> {
+                    for (int j = 0; j < n; j++) {
+                        d[b[0] + j * st[0]] = v;
+                    }
+                });
+            }
+            case C64 -> {
+                float[] d = t.storage().floats();
+                Strided.forEachRow(t.shape(), new int[][] {ts}, new int[] {t.offset()}, (b, n, st) -> {
+                    for (int j = 0; j < n; j++) {
+                        int p = 2 * (b[0] + j * st[0]);
+                        d[p] = (float) v;
+                        d[p + 1] = 0f;
+                    }
+                });
+            }
+        }
     }
 
     /** {@code y += alpha * x} in place. */
@@ -203,14 +222,20 @@ public final class Kernels {
         if (x.dtype() == DType.F64) {
             double[] a = c.storage().doubles(), o = out.storage().doubles();
             int off = c.offset();
-            for (int i = 0; i < n; i++) {
-                o[i] = apply(f, a[off + i], p);
+            switch (f) {
+                case NEG -> { for (int i = 0; i < n; i++) o[i] = -a[off + i]; }
+                case SCALE -> { for (int i = 0; i < n; i++) o[i] = a[off + i] * p; }
+                case EXP -> { for (int i = 0; i < n; i++) o[i] = Math.exp(a[off + i]); }
+                default -> { for (int i = 0; i < n; i++) o[i] = apply(f, a[off + i], p); }
             }
         } else {
             float[] a = c.storage().floats(), o = out.storage().floats();
             int off = c.offset() * x.dtype().slots();
-            for (int i = 0; i < n; i++) {
-                o[i] = (float) apply(f, a[off + i], p);
+            switch (f) {
+                case NEG -> { for (int i = 0; i < n; i++) o[i] = -a[off + i]; }
+                case SCALE -> { for (int i = 0; i < n; i++) o[i] = (float) (a[off + i] * p); }
+                case EXP -> { for (int i = 0; i < n; i++) o[i] = (float) Math.exp(a[off + i]); }
+                default -> { for (int i = 0; i < n; i++) o[i] = (float) apply(f, a[off + i], p); }
             }
         }
         return out;
