@@ -66,7 +66,7 @@ final class GrowRun {
         Rng splitRng = new Rng(c.run.seed ^ 0x5EED5EEDL);
         Dataset.Split split = data.train().split(c.validation, splitRng);
         Dataset train = split.train(), validation = split.validation(), test = data.test();
-        Dataset sample = validation.size() > c.growthSamples ? validation.subset(range(c.growthSamples)) : validation;
+        Dataset sample = validation.head(c.growthSamples);
         out.printf(Locale.ROOT, "data: %s, %d training / %d validation (growth statistics on %d) / %d test examples%n",
                 c.dataset.name().replace('_', '-'), train.size(), validation.size(), sample.size(), test.size());
 
@@ -77,8 +77,7 @@ final class GrowRun {
         if (resume == null) {
             net = buildModel(c, train);
             if (c.run.checkpoint != null && !c.run.overwrite && Files.exists(Path.of(c.run.checkpoint))) {
-                throw new IllegalArgumentException(c.run.checkpoint + ": a checkpoint exists; continue it with 'sprout resume --checkpoint "
-                        + c.run.checkpoint + "' or pass --overwrite");
+                TrainRun.refuseToOverwrite(Path.of(c.run.checkpoint), net);
             }
         } else {
             Module m = resume.model(new Rng(c.run.seed));
@@ -175,14 +174,6 @@ final class GrowRun {
         return w;
     }
 
-    private static int[] range(int n) {
-        int[] r = new int[n];
-        for (int i = 0; i < n; i++) {
-            r[i] = i;
-        }
-        return r;
-    }
-
     static TrainTest loadData(GrowConfig c) {
         TrainTest d = switch (c.dataset) {
             case builtin -> FashionMnist.builtin();
@@ -193,7 +184,7 @@ final class GrowRun {
         if (c.run.data != null && c.dataset != GrowConfig.DatasetKind.fashion_mnist) {
             throw new IllegalArgumentException("--data is only used with --dataset fashion-mnist");
         }
-        TrainTest t = new TrainTest(limit(d.train(), c.run.trainLimit), limit(d.test(), c.run.testLimit));
+        TrainTest t = new TrainTest(TrainRun.limit(d.train(), c.run.trainLimit), TrainRun.limit(d.test(), c.run.testLimit));
         if (c.dataset != GrowConfig.DatasetKind.rbf_teacher) {
             t = t.normalised();
         }
@@ -205,10 +196,6 @@ final class GrowRun {
             t = t.flatten();
         }
         return t;
-    }
-
-    private static Dataset limit(Dataset d, Integer n) {
-        return n == null || n >= d.size() ? d : d.subset(range(n));
     }
 
     static Sequential buildModel(GrowConfig c, Dataset train) {
@@ -268,12 +255,7 @@ final class GrowRun {
 
     static void writeResults(Path file, String command, GrowConfig c, String method, List<RoundRow> rows, Sequential net,
                              long flops, double seconds) throws IOException {
-        Map<String, Object> root = new LinkedHashMap<>();
-        root.put("command", command);
-        root.put("config", c);
-        root.put("backend", Backends.current().name());
-        root.put("backend_detail", Backends.current().describe());
-        root.put("machine", Machine.describe());
+        Map<String, Object> root = TrainRun.resultsHeader(command, c);
         root.put("method", method);
         root.put("rounds", rows);
         RoundRow last = rows.get(rows.size() - 1);

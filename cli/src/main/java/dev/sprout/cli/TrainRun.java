@@ -162,7 +162,7 @@ final class TrainRun {
      * An existing checkpoint is never overwritten silently: say whether it belongs to another architecture or
      * to a run that can be resumed.
      */
-    private static void refuseToOverwrite(Path file, Module model) {
+    static void refuseToOverwrite(Path file, Module model) {
         Checkpoint ck = Checkpoint.load(file);
         String mine = dev.sprout.nn.Modules.describe(model), theirs = ck.architecture();
         if (!mine.strip().equals(theirs.strip())) {
@@ -218,17 +218,6 @@ final class TrainRun {
         return t;
     }
 
-    private static Dataset limit(Dataset d, Integer n) {
-        if (n == null || n >= d.size()) {
-            return d;
-        }
-        int[] idx = new int[n];
-        for (int i = 0; i < n; i++) {
-            idx[i] = i;
-        }
-        return d.subset(idx);
-    }
-
     static Module buildModel(TrainConfig c, Dataset train) {
         Rng rng = new Rng(c.run.seed).split();
         int[] w = c.hiddenWidths();
@@ -243,12 +232,7 @@ final class TrainRun {
     /** Writes the results JSON (the contract in the README) via a temporary file and a rename. */
     static void writeResults(Path file, String command, TrainConfig c, List<EpochRow> history, long params, long flops,
                              double seconds, double accuracy) throws IOException {
-        Map<String, Object> root = new LinkedHashMap<>();
-        root.put("command", command);
-        root.put("config", c);
-        root.put("backend", Backends.current().name());
-        root.put("backend_detail", Backends.current().describe());
-        root.put("machine", Machine.describe());
+        Map<String, Object> root = resultsHeader(command, c);
         root.put("epochs", history);
         Map<String, Object> fin = new LinkedHashMap<>();
         fin.put("test_accuracy", Double.isNaN(accuracy) ? null : accuracy);
@@ -258,6 +242,22 @@ final class TrainRun {
         fin.put("seconds", seconds);
         root.put("final", fin);
         writeAtomically(file, JSON.writeValueAsBytes(root));
+    }
+
+    /** The keys every results JSON starts with: command, config, backend (and how it runs), machine. */
+    static Map<String, Object> resultsHeader(String command, Object config) {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("command", command);
+        root.put("config", config);
+        root.put("backend", Backends.current().name());
+        root.put("backend_detail", Backends.current().describe());
+        root.put("machine", Machine.describe());
+        return root;
+    }
+
+    /** The first n examples when a limit is given. */
+    static Dataset limit(Dataset d, Integer n) {
+        return n == null ? d : d.head(n);
     }
 
     static void writeAtomically(Path file, byte[] bytes) throws IOException {

@@ -108,6 +108,11 @@ class GrowCommandTest {
         assertEquals(2, run("grow", "--method", "magic"));
         assertTrue(err().contains("magic") && err().contains("exact"), err());
         assertEquals(1, err().strip().lines().count(), err());
+        // an existing checkpoint (here the first run grown to 13) of another architecture is named and left alone
+        Path ck = tmp.resolve("other.ck");
+        assertEquals(0, run(with(SMALL, "--checkpoint", ck.toString())), err());
+        assertEquals(2, run(with(SMALL, "--initial-width", "6", "--checkpoint", ck.toString())));
+        assertTrue(err().contains("another architecture") && err().contains("out=13") && err().contains("out=6"), err());
         assertEquals(2, run("grow", "--model", "rbf"));
         assertTrue(err().contains("rbf-teacher"), err());
     }

@@ -262,6 +262,21 @@ public final class Dataset {
 
     // ------------------------------------------------------------------------------------------ selections
 
+    /** The first {@code n} examples (this dataset itself when it has no more than {@code n}). */
+    public Dataset head(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("dataset '" + name + "': head(" + n + ") needs n >= 0");
+        }
+        if (n >= size()) {
+            return this;
+        }
+        int[] idx = new int[n];
+        for (int i = 0; i < n; i++) {
+            idx[i] = i;
+        }
+        return subset(idx);
+    }
+
     /** The examples at {@code indices}, in that order (copied; repeats allowed). */
     public Dataset subset(int[] indices) {
         return subset(indices, name);

@@ -80,6 +80,20 @@ class DatasetTest {
     }
 
     @Test
+    void headTakesTheFirstExamples() {
+        Dataset d = features(10, 3);
+        Dataset h = d.head(4);
+        assertEquals(4, h.size());
+        assertArrayEquals(d.subset(new int[] {0, 1, 2, 3}).inputs().toFloatArray(), h.inputs().toFloatArray());
+        assertArrayEquals(new int[] {0, 1, 2, 0}, java.util.Arrays.copyOf(d.labels(), 4));
+        assertArrayEquals(java.util.Arrays.copyOf(d.labels(), 4), h.labels());
+        assertSame(d, d.head(10));
+        assertSame(d, d.head(99));
+        assertEquals(0, d.head(0).size());
+        assertThrows(IllegalArgumentException.class, () -> d.head(-1));
+    }
+
+    @Test
     void subsetCopiesTheChosenRowsInOrder() {
         Dataset d = features(10, 3);
         Dataset s = d.subset(new int[] {7, 2, 2});
