@@ -55,9 +55,15 @@ public record Plan(List<Split> splits, List<NewNeuron> additions) {
     }
 
     /**
-     * A new neuron: incoming weights (fan-in long), bias, and outgoing weights laid out as the consumer's rows
-     * ({@code consumerRows * block} values, where block is the neuron's columns per consumer row: 1 for a linear
-     * consumer, {@code H*W} after a flatten, {@code k*k} for a convolution).
+     * A new neuron: incoming weights (fan-in long: from the layer's existing inputs), bias, and outgoing weights
+     * laid out as the consumer's rows ({@code consumerRows * block} values, where block is the neuron's columns per
+     * consumer row: 1 for a linear consumer, {@code H*W} after a flatten, {@code k*k} for a convolution).
+     *
+     * <p>When the consumer is itself grown by the same plan, {@code outgoing} may also reach the consumer's new
+     * neurons: {@code (consumerRows + m) * block} values, where the last {@code m * block} are for the {@code m}
+     * new neurons the plan adds to the consumer, in plan order (Firefly's new neurons read from the previous
+     * layer's new neurons). With only {@code consumerRows * block} values those connections are zero. A split
+     * offspring of a consumer neuron always gets its parent's value.
      */
     public record NewNeuron(String site, double[] incoming, double bias, double[] outgoing, double predictedChange) {
     }

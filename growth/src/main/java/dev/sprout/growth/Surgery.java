@@ -31,6 +31,8 @@ import java.util.Set;
  * <p>Row changes are applied before column changes, so when a layer is both grown and the consumer of a grown
  * layer, its split rows' displacements are themselves split across the duplicated input columns (as the official
  * S2D code does), and the function is preserved at {@code eps = 0} in every case (batch norm in eval mode).
+ * A new neuron whose consumer also gains new neurons in the plan may connect to them too (see
+ * {@link Plan.NewNeuron}); otherwise those connections start at zero.
  */
 public final class Surgery {
     private Surgery() {
@@ -143,10 +145,14 @@ public final class Surgery {
                     outgoing.put(k++, nn.outgoing());
                 }
             }
+            int consumerRows = s.consumer().parameter("weight").dim(0); // before this plan (replaced only in step 4)
+            int newOrdinal = 0;
             for (int r = 0; r < c.rows.length; r++) {
                 double[] row = c.rows[r];
                 double[] nr = new double[origin.size() * block];
                 int src = c.rowOrigin.get(r); // the consumer row this row descends from (-1: a new neuron of the consumer)
+                // a new neuron of the consumer reads outgoing entries past the consumer's existing rows, if given
+                int at = src >= 0 ? src : consumerRows + newOrdinal++;
                 for (int j = 0; j < origin.size(); j++) {
                     int o = origin.get(j);
                     for (int t = 0; t < block; t++) {
@@ -154,7 +160,8 @@ public final class Surgery {
                         if (o >= 0) {
                             v = scale[j] * row[o * block + t];
                         } else {
-                            v = src >= 0 ? outgoing.get(j)[src * block + t] : 0.0;
+                            double[] out = outgoing.get(j);
+                            v = (at + 1) * block <= out.length ? out[at * block + t] : 0.0;
                         }
                         nr[j * block + t] = v;
                     }
@@ -301,11 +308,24 @@ public final class Surgery {
                         + " w2=" + sp.w2());
             }
         }
+        Map<String, Integer> added = new HashMap<>();
+        for (Plan.NewNeuron nn : plan.additions()) {
+            added.merge(nn.site(), 1, Integer::sum);
+        }
         for (Plan.NewNeuron nn : plan.additions()) {
             Site s = site(sites, nn.site());
             checkVector("incoming weights of a new neuron in layer " + nn.site(), nn.incoming(), s.fanIn());
             int consumerRows = s.consumer().parameter("weight").dim(0);
-            checkVector("outgoing weights of a new neuron in layer " + nn.site(), nn.outgoing(), consumerRows * block(s));
+            int consumerNew = 0;
+            for (Site t : sites.values()) {
+                if (t.layer() == s.consumer()) {
+                    consumerNew = added.getOrDefault(t.name(), 0);
+                }
+            }
+            int len = nn.outgoing() == null ? -1 : nn.outgoing().length;
+            int withNew = (consumerRows + consumerNew) * block(s);
+            checkVector("outgoing weights of a new neuron in layer " + nn.site(), nn.outgoing(),
+                    consumerNew > 0 && len == withNew ? withNew : consumerRows * block(s));
             if (!Double.isFinite(nn.bias())) {
                 throw new IllegalArgumentException("plan: new neuron in layer " + nn.site() + " has bias " + nn.bias());
             }

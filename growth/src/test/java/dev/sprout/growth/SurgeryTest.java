@@ -153,6 +153,42 @@ class SurgeryTest {
         opt.step();
     }
 
+    /**
+     * A new neuron of layer 0 may reach the new neurons the same plan adds to its consumer (layer 2): the entries past
+     * the consumer's existing rows land in the new rows' columns, in plan order; a split offspring of a consumer
+     * row takes its parent's entry.
+     */
+    @Test
+    void newNeuronsConnectToTheConsumersNewNeurons() {
+        Rng r = new Rng(8);
+        Sequential net = mlp(r);
+        double[] out0 = {1, 2, 3, 4, 5}; // 3 existing rows of layer 2, then its 2 new neurons
+        Plan plan = new Plan(List.of(Plan.Split.positive("2", 1, randomVector(r, 4), 0.0, 0)), List.of(
+                new Plan.NewNeuron("0", randomVector(r, 5), 0, out0, 0),
+                new Plan.NewNeuron("2", randomVector(r, 4), 0, new double[2], 0),
+                new Plan.NewNeuron("2", randomVector(r, 4), 0, new double[2], 0)));
+        Surgery.apply(net, plan, null);
+        Tensor w2 = ((Linear) net.get(2)).weight(); // rows: 3 old, split copy of 1, 2 new; column 4 = the new neuron of 0
+        assertArrayEquals(new int[] {6, 5}, w2.shape().toArray());
+        double[] expected = {1, 2, 3, 2, 4, 5};
+        for (int row = 0; row < 6; row++) {
+            assertEquals(expected[row], w2.get(row, 4), 0.0, "row " + row);
+        }
+        // without the extra entries those connections are zero; a wrong length is refused and changes nothing
+        Sequential other = mlp(new Rng(8));
+        Plan shortPlan = new Plan(List.of(), List.of(new Plan.NewNeuron("0", randomVector(r, 5), 0, new double[] {1, 2, 3}, 0),
+                new Plan.NewNeuron("2", randomVector(r, 4), 0, new double[2], 0)));
+        Surgery.apply(other, shortPlan, null);
+        assertEquals(0.0, ((Linear) other.get(2)).weight().get(3, 4), 0.0);
+        Sequential third = mlp(new Rng(8));
+        String arch = Modules.describe(third);
+        Plan wrong = new Plan(List.of(), List.of(new Plan.NewNeuron("0", randomVector(r, 5), 0, new double[5], 0),
+                new Plan.NewNeuron("2", randomVector(r, 4), 0, new double[2], 0)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Surgery.apply(third, wrong, null));
+        assertTrue(e.getMessage().contains("outgoing weights") && e.getMessage().contains("has 5 entries"), e.getMessage());
+        assertEquals(arch, Modules.describe(third));
+    }
+
     @Test
     void badPlansAreRefusedAndLeaveTheNetworkUnchanged() {
         Rng r = new Rng(7);
