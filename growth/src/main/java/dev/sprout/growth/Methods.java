@@ -32,6 +32,7 @@ public final class Methods {
         REGISTRY.put(RandomSplit.NAME, RandomSplit::new);
         REGISTRY.put(RandomNew.NAME, RandomNew::new);
         REGISTRY.put(FastSplitting.NAME, o -> FastSplitting.create(o.all()));
+        REGISTRY.put(Firefly.NAME, Firefly::new);
     }
 
     /** The registered names, in registration order. */
@@ -119,6 +120,20 @@ public final class Methods {
         public Map<String, String> all() {
             known.addAll(values.keySet());
             return values;
+        }
+
+        /** The option as {@code true} or {@code false}, or {@code fallback} when absent. */
+        public boolean flag(String key, boolean fallback) {
+            known.add(key);
+            String v = values.get(key);
+            if (v == null) {
+                return fallback;
+            }
+            String t = v.trim().toLowerCase(java.util.Locale.ROOT);
+            if (!t.equals("true") && !t.equals("false")) {
+                throw new IllegalArgumentException("growth method " + method + ": option " + key + " must be true or false, got '" + v + "'");
+            }
+            return t.equals("true");
         }
 
         /** The option as text, or {@code fallback} when absent. */

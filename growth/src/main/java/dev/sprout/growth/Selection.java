@@ -33,6 +33,33 @@ public final class Selection {
     }
 
     /**
+     * The official Firefly / splitting code's rule ({@code sp/net.py: split}), kept to reproduce it: sort all finite
+     * scores, take the threshold {@code sorted[k]}, and select every candidate with {@code score <= threshold}. That
+     * selects {@code k + 1} candidates (more with ties; all when {@code k >= n}), and candidates with a positive
+     * score too: the off-by-one and the missing sign check that {@link #topK} fixes.
+     */
+    public static List<Candidate> officialThreshold(List<Candidate> all, int k) {
+        List<Candidate> finite = new ArrayList<>();
+        for (Candidate c : all) {
+            if (Double.isFinite(c.score())) {
+                finite.add(c);
+            }
+        }
+        finite.sort(Comparator.comparingDouble(Candidate::score));
+        if (k >= finite.size()) {
+            return finite;
+        }
+        double threshold = finite.get(k).score();
+        List<Candidate> out = new ArrayList<>();
+        for (Candidate c : finite) {
+            if (c.score() <= threshold) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
+    /**
      * Energy-aware selection (fast splitting's knapsack with one budget): candidates with a negative score, in
      * ascending order of {@code score / cost} (most decrease per unit of cost first), taken while their total cost
      * fits the budget (the fractional knapsack's greedy rule, without the fractional last item).
