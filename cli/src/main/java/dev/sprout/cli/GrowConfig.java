@@ -18,8 +18,12 @@ public final class GrowConfig {
 
     public enum DatasetKind { builtin, fashion_mnist, teacher, rbf_teacher }
 
-    @Option(names = "--method", description = "exact, fast, signed, random-split, random-new (default: ${DEFAULT-VALUE})")
-    public String method = "exact";
+    @Option(names = "--method", description = "firefly, exact, fast, signed, random-split, random-new (default: ${DEFAULT-VALUE})")
+    public String method = "firefly";
+
+    @Option(names = "--as-official", description = "firefly: keep the official code's bugs (k+1 selection without a sign check,"
+            + " classifier outgoing weights of new neurons dropped, classifier bias re-randomised), to compare with the fixed method")
+    public boolean asOfficial;
 
     @Option(names = "--model", description = "mlp, cnn or rbf (default: ${DEFAULT-VALUE})")
     public ModelKind model = ModelKind.mlp;

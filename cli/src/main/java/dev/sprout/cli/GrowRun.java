@@ -52,7 +52,7 @@ final class GrowRun {
     /** One row of the results' {@code "rounds"} list (the JSON contract's names). */
     record RoundRow(int round, List<Integer> widths, long params, double test_accuracy, double test_loss, double train_loss,
                     Double loss_before_growth, Double loss_after_growth, Double predicted_decrease, Double achieved_decrease,
-                    int neurons_added, double growth_seconds, Map<String, Double> growth_phase_seconds, double train_seconds,
+                    int neurons_added, int neurons_split, int neurons_new, double growth_seconds, Map<String, Double> growth_phase_seconds, double train_seconds,
                     double growth_flops, long peak_bytes) {
     }
 
@@ -61,7 +61,7 @@ final class GrowRun {
         long t0 = System.nanoTime();
         TrainRun.selectBackend(c.asTrainConfig());
         out.println("backend: " + Backends.current().name() + " (" + Backends.current().describe() + ")");
-        GrowthMethod method = Methods.create(c.method, c.eps == null ? Map.of() : Map.of("eps", Double.toString(c.eps)));
+        GrowthMethod method = Methods.create(c.method, methodOptions(c));
         TrainTest data = loadData(c);
         Rng splitRng = new Rng(c.run.seed ^ 0x5EED5EEDL);
         Dataset.Split split = data.train().split(c.validation, splitRng);
@@ -104,20 +104,22 @@ final class GrowRun {
         for (int round = startRound; round <= c.rounds; round++) {
             Optimizer opt = kept != null ? kept : optimizer(c, net);
             Double before = null, after = null, predicted = null;
-            int added = 0;
+            int added = 0, splitCount = 0, fresh = 0;
             CostMeter cost = new CostMeter();
             if (round > 0) {
                 before = Trainer.evaluate(net, sample, 256).loss();
                 GrowthContext ctx = new GrowthContext(net, sample, 256, c.growRatio, new Rng(c.run.seed * 31 + round), cost);
                 Plan plan = method.propose(ctx);
                 added = cost.time("surgery", () -> Surgery.apply(net, plan, opt));
+                splitCount = plan.splits().size();
+                fresh = plan.additions().size();
                 after = Trainer.evaluate(net, sample, 256).loss();
                 predicted = plan.predictedDecrease();
                 if (Double.isNaN(predicted)) {
                     predicted = null;
                 }
-                out.printf(Locale.ROOT, "round %d: %s added %d neurons -> %s; validation loss %.4f -> %.4f%s; growth %.2f s%n", round,
-                        method.name(), added, widths(net), before, after,
+                out.printf(Locale.ROOT, "round %d: %s added %d neurons (%d splits, %d new) -> %s; validation loss %.4f -> %.4f%s;"
+                        + " growth %.2f s%n", round, method.name(), added, splitCount, fresh, widths(net), before, after,
                         predicted == null ? "" : String.format(Locale.ROOT, " (predicted decrease %.3g)", predicted), cost.totalSeconds());
             }
             long tr0 = System.nanoTime();
@@ -130,7 +132,7 @@ final class GrowRun {
             double trainSeconds = (System.nanoTime() - tr0) / 1e9;
             Trainer.Evaluation ev = Trainer.evaluate(net, test, 256);
             rows.add(new RoundRow(round, widths(net), net.parameterCount(), ev.accuracy(), ev.loss(), trainLoss, before, after,
-                    predicted, before == null ? null : before - after, added, cost.totalSeconds(), cost.seconds(), trainSeconds,
+                    predicted, before == null ? null : before - after, added, splitCount, fresh, cost.totalSeconds(), cost.seconds(), trainSeconds,
                     cost.flops(), cost.peakBytes()));
             out.printf(Locale.ROOT, "round %d: trained %d epochs in %.1f s; train loss %.4f, test %s %.4f%n", round,
                     c.epochsPerRound, trainSeconds, trainLoss, test.isClassification() ? "accuracy" : "loss",
@@ -156,6 +158,18 @@ final class GrowRun {
             out.println("results: " + c.run.out);
         }
         return 0;
+    }
+
+    /** The method's options from the command line (a method that does not know one refuses it, naming its own). */
+    static Map<String, String> methodOptions(GrowConfig c) {
+        Map<String, String> o = new LinkedHashMap<>();
+        if (c.eps != null) {
+            o.put("eps", Double.toString(c.eps));
+        }
+        if (c.asOfficial) {
+            o.put("as-official", "true");
+        }
+        return o;
     }
 
     /**

@@ -110,10 +110,48 @@ class GrowCommandTest {
         assertEquals(1, err().strip().lines().count(), err());
         // an existing checkpoint (here the first run grown to 13) of another architecture is named and left alone
         Path ck = tmp.resolve("other.ck");
-        assertEquals(0, run(with(SMALL, "--checkpoint", ck.toString())), err());
+        assertEquals(0, run(with(SMALL, "--method", "exact", "--checkpoint", ck.toString())), err());
         assertEquals(2, run(with(SMALL, "--initial-width", "6", "--checkpoint", ck.toString())));
         assertTrue(err().contains("another architecture") && err().contains("out=13") && err().contains("out=6"), err());
         assertEquals(2, run("grow", "--model", "rbf"));
         assertTrue(err().contains("rbf-teacher"), err());
+        // --as-official belongs to firefly: another method refuses it by name, and so does firefly --eps
+        assertEquals(2, run(with(SMALL, "--method", "exact", "--as-official")));
+        assertTrue(err().contains("as-official") && err().contains("exact"), err());
+        assertEquals(2, run(with(SMALL, "--eps", "0.1")));
+        assertTrue(err().contains("firefly") && err().contains("eps"), err());
+    }
+
+    /**
+     * Firefly is the default method; it never adds more than the budget (floor(0.35 * width)), with splits and new
+     * neurons counted in the rows. --as-official reproduces the official selection's off-by-one: k + 1 each round.
+     */
+    @Test
+    void growDefaultsToFireflyAndAsOfficialTakesKPlusOne() throws IOException {
+        Path fixed = tmp.resolve("f.json"), official = tmp.resolve("o.json");
+        assertEquals(0, run(with(SMALL, "--out", fixed.toString())), err());
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("method: firefly"), out.toString(StandardCharsets.UTF_8));
+        assertEquals(0, run(with(SMALL, "--as-official", "--out", official.toString())), err());
+        for (Path p : new Path[] {fixed, official}) {
+            JsonNode r = new ObjectMapper().readTree(p.toFile());
+            assertEquals("firefly", r.get("method").asText());
+            boolean asOfficial = p.equals(official);
+            assertEquals(asOfficial, r.get("config").get("asOfficial").asBoolean());
+            JsonNode rounds = r.get("rounds");
+            int width = rounds.get(0).get("widths").get(0).asInt();
+            for (int i = 1; i < rounds.size(); i++) {
+                JsonNode row = rounds.get(i);
+                int budget = (int) Math.floor(0.35 * width), added = row.get("neurons_added").asInt();
+                assertEquals(added, row.get("neurons_split").asInt() + row.get("neurons_new").asInt(), row.toString());
+                if (asOfficial) {
+                    assertEquals(budget + 1, added, "official selection takes k + 1: " + row);
+                } else {
+                    assertTrue(added >= 1 && added <= budget, "fixed selection keeps to the budget " + budget + ": " + row);
+                }
+                assertTrue(row.get("growth_phase_seconds").has("optimise"), row.toString());
+                width += added;
+                assertEquals(width, row.get("widths").get(0).asInt());
+            }
+        }
     }
 }
