@@ -97,6 +97,7 @@ final class GrowRun {
             throw new IllegalArgumentException("model has no growable layer (a linear or conv layer followed by an activation"
                     + " and another weight layer)");
         }
+        method.check(net); // an unsupported model is refused before any training
         out.printf(Locale.ROOT, "method: %s; start %s, %,d parameters; %d rounds at %.0f%%, %d epochs per phase%n", method.name(),
                 widths(net), net.parameterCount(), c.rounds, 100 * c.growRatio, c.epochsPerRound);
 

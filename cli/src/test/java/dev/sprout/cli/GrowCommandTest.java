@@ -120,6 +120,10 @@ class GrowCommandTest {
         assertTrue(err().contains("as-official") && err().contains("exact"), err());
         assertEquals(2, run(with(SMALL, "--eps", "0.1")));
         assertTrue(err().contains("firefly") && err().contains("eps"), err());
+        // a model the method cannot grow is refused before any training
+        assertEquals(2, run(with(SMALL, "--method", "gradmax", "--activation", "relu")));
+        assertTrue(err().contains("sigma'(0) = 0"), err());
+        assertTrue(!out.toString(StandardCharsets.UTF_8).contains("trained"), out.toString(StandardCharsets.UTF_8));
     }
 
     /**

@@ -54,6 +54,16 @@ public final class ExactSplitting implements GrowthMethod {
         return NAME;
     }
 
+    /** Refuses a network without growable layers or with a layer whose activation has sigma'' = 0 everywhere. */
+    @Override
+    public void check(dev.sprout.nn.Sequential net) {
+        List<Site> sites = Site.find(net);
+        SplittingMatrices.requireSites(sites);
+        for (Site s : sites) {
+            SplittingMatrices.checkSplittable(s);
+        }
+    }
+
     public double eps() {
         return eps;
     }

@@ -158,6 +158,11 @@ public final class Firefly implements GrowthMethod {
         return out;
     }
 
+    @Override
+    public void check(Sequential net) {
+        FireflyCandidates.check(net);
+    }
+
     /** What the method measured: the trained candidates, how their optimisation went, and their scores. */
     public record Analysis(FireflyCandidates candidates, FireflyCandidates.Optimisation optimisation,
                            FireflyCandidates.Scores scores) {

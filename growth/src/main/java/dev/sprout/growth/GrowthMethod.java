@@ -16,4 +16,13 @@ public interface GrowthMethod {
      * @throws IllegalArgumentException if the method does not support this network (naming what it needs)
      */
     Plan propose(GrowthContext ctx);
+
+    /**
+     * Refuses, before any training, a network this method cannot grow (the same refusal {@link #propose} would give
+     * later); does nothing by default. It never changes the network.
+     *
+     * @throws IllegalArgumentException naming the layer and what the method needs
+     */
+    default void check(dev.sprout.nn.Sequential net) {
+    }
 }

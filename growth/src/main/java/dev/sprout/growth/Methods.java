@@ -33,6 +33,8 @@ public final class Methods {
         REGISTRY.put(RandomNew.NAME, RandomNew::new);
         REGISTRY.put(FastSplitting.NAME, o -> FastSplitting.create(o.all()));
         REGISTRY.put(Firefly.NAME, Firefly::new);
+        REGISTRY.put(Net2Net.NAME, Net2Net::new);
+        REGISTRY.put(GradMax.NAME, GradMax::new);
     }
 
     /** The registered names, in registration order. */
