@@ -109,7 +109,8 @@ final class GrowRun {
             CostMeter cost = new CostMeter();
             if (round > 0) {
                 before = Trainer.evaluate(net, sample, 256).loss();
-                GrowthContext ctx = new GrowthContext(net, sample, 256, c.growRatio, new Rng(c.run.seed * 31 + round), cost);
+                GrowthContext ctx = new GrowthContext(net, sample, 256, c.growRatio, new Rng(c.run.seed * 31 + round), cost,
+                        train);
                 Plan plan = method.propose(ctx);
                 added = cost.time("surgery", () -> Surgery.apply(net, plan, opt));
                 splitCount = plan.splits().size();

@@ -21,7 +21,7 @@ import java.util.TreeSet;
  *   <li><b>over-grow</b>: every growable layer gets split candidates (a trainable displacement {@code v_i} for each of
  *   its neurons) and {@code K} new-neuron candidates (trainable incoming and outgoing weights), each behind a gate
  *   ({@link FireflyCandidates}; with the gates at 0 the network's function is unchanged);</li>
- *   <li><b>optimise</b> the candidates (only them) for a short budget on the growth sample: {@code steps}
+ *   <li><b>optimise</b> the candidates (only them) for a short budget on the training set: {@code steps}
  *   mini-batches of RMSprop, as the official code's one epoch (phase {@code "optimise"});</li>
  *   <li><b>score</b> each candidate by the first-order Taylor score, {@code dL/dg} at its trained perturbation
  *   (gate 1), averaged over the growth sample (phase {@code "statistics"}). A split's score is
@@ -61,8 +61,10 @@ import java.util.TreeSet;
  * incoming weights), {@code out-init} (0.01: outgoing weights uniform in +-0.01), {@code as-official} (false).
  *
  * <h2>Data</h2>
- * Both the candidate optimisation and the scores use the context's sample, a validation split of the training set
- * (never the test set); the official code uses one epoch of the training set for each.
+ * The candidates are trained on the context's training set (as the official code, which trains them for one epoch
+ * of it); their scores, and so the selection, come from the context's sample, a validation split held out of the
+ * training set (never the test set; the official code scores on the training set too). Scoring on held-out data
+ * keeps a candidate that merely fits its optimisation batches from looking good.
  *
  * <h2>Cost</h2>
  * FLOPs: each optimisation step and each scored example as three over-grown forward passes
@@ -184,8 +186,8 @@ public final class Firefly implements GrowthMethod {
         double fwd = c.forwardFlopsPerExample(ctx.exampleShape());
         long seed = ctx.rng().nextLong();
         FireflyCandidates.Optimisation o = ctx.cost().time("optimise",
-                () -> c.optimise(ctx.sample(), steps, batch, lr, penalty, seed));
-        ctx.cost().addFlops(3 * fwd * Math.min(batch, ctx.sample().size()) * (double) o.steps()
+                () -> c.optimise(ctx.train(), ctx.sample(), steps, batch, lr, penalty, seed));
+        ctx.cost().addFlops(3 * fwd * Math.min(batch, ctx.train().size()) * (double) o.steps()
                 + (o.steps() > 0 ? 2 * fwd * ctx.sample().size() : 0)); // steps, and the loss before and after
         ctx.cost().sampleMemory();
         FireflyCandidates.Scores s = ctx.cost().time("statistics", () -> c.score(ctx.batches(), ctx.sample()));

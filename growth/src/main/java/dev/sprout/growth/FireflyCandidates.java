@@ -510,8 +510,8 @@ public final class FireflyCandidates {
     }
 
     /**
-     * What {@link #optimise} did: the over-grown network's mean loss over the data (all gates at 1, without the
-     * penalty) before and after, and the steps taken.
+     * What {@link #optimise} did: the over-grown network's mean loss over the held-out data (all gates at 1, without
+     * the penalty) before and after, and the steps taken.
      */
     public record Optimisation(double lossBefore, double lossAfter, int steps) {
     }
@@ -533,9 +533,10 @@ public final class FireflyCandidates {
      * Trains the candidates (the network stays fixed) for {@code steps} mini-batches of {@code batch} examples of
      * {@code data} (shuffled epochs, cycled), minimising the over-grown network's loss plus
      * {@code penalty * (||split||^2 + 0.01 ||newIn||^2)} (the official {@code spffn_penalty}), with RMSprop
-     * ({@code lr}, alpha 0.9, momentum 0.1: the official settings).
+     * ({@code lr}, alpha 0.9, momentum 0.1: the official settings). The loss before and after is measured on
+     * {@code held} (the validation sample).
      */
-    public Optimisation optimise(Dataset data, int steps, int batch, double lr, double penalty, long seed) {
+    public Optimisation optimise(Dataset data, Dataset held, int steps, int batch, double lr, double penalty, long seed) {
         if (steps < 0 || batch < 1 || !(lr > 0) || !(penalty >= 0)) {
             throw new IllegalArgumentException("firefly: optimisation needs steps >= 0, batch >= 1, lr > 0, penalty >= 0; got "
                     + steps + ", " + batch + ", " + lr + ", " + penalty);
@@ -543,7 +544,7 @@ public final class FireflyCandidates {
         if (steps == 0) {
             return new Optimisation(Double.NaN, Double.NaN, 0);
         }
-        double before = meanLoss(data, batch);
+        double before = meanLoss(held, batch);
         Holder holder = new Holder(tensors());
         RMSprop opt = new RMSprop(holder, lr, 0.9, 1e-8, 0.1, false, 0);
         Tensor[] params = holder.parameters().toArray(new Tensor[0]);
@@ -582,7 +583,7 @@ public final class FireflyCandidates {
             p.setGrad(null);
             p.requiresGrad(false);
         }
-        return new Optimisation(before, meanLoss(data, batch), done);
+        return new Optimisation(before, meanLoss(held, batch), done);
     }
 
     /**

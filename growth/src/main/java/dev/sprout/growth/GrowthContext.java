@@ -13,14 +13,27 @@ import java.util.function.Function;
 
 /**
  * Everything a growth method may look at: the network, the data it may measure on (a validation split taken from
- * the training set), the growth budget, a random generator, and the meter that accounts for the step's cost.
+ * the training set), the growth budget, a random generator, the meter that accounts for the step's cost, and the
+ * training set, on which a method may fit parameters of its own (Firefly's candidates) but never select.
  *
+ * @param sample    the data growth statistics, scores and selection use: a validation split, never the test set
  * @param growRatio the number of neurons to add, as a fraction of the current number of neurons of the grown
  *                  layers, in (0, 1]; at least one neuron is added
+ * @param train     the data a method may train its candidate parameters on (the training set; the sample when
+ *                  none is given)
  */
-public record GrowthContext(Sequential net, Dataset sample, int batchSize, double growRatio, Rng rng, CostMeter cost) {
+public record GrowthContext(Sequential net, Dataset sample, int batchSize, double growRatio, Rng rng, CostMeter cost,
+                            Dataset train) {
+
+    /** A context whose candidate parameters, if any, are trained on the sample too. */
+    public GrowthContext(Sequential net, Dataset sample, int batchSize, double growRatio, Rng rng, CostMeter cost) {
+        this(net, sample, batchSize, growRatio, rng, cost, sample);
+    }
 
     public GrowthContext {
+        if (train == null || train.size() == 0) {
+            throw new IllegalArgumentException("growth needs a non-empty training set for candidate parameters");
+        }
         if (!(growRatio > 0 && growRatio <= 1)) {
             throw new IllegalArgumentException("growth ratio must be in (0, 1], got " + growRatio);
         }
