@@ -60,6 +60,31 @@ public abstract class Module {
         return m;
     }
 
+    /**
+     * Registers a child at a position in the children's order (descriptions and checkpoints list children in
+     * that order), for containers that insert layers, e.g. {@link Sequential#insert}.
+     */
+    protected final <M extends Module> M registerModuleAt(int position, String name, M m) {
+        checkName(name);
+        if (position < 0 || position > children.size()) {
+            throw new IndexOutOfBoundsException("child position " + position + " outside [0, " + children.size() + "]");
+        }
+        Map<String, Module> reordered = new LinkedHashMap<>();
+        int i = 0;
+        for (Map.Entry<String, Module> e : children.entrySet()) {
+            if (i++ == position) {
+                reordered.put(name, m);
+            }
+            reordered.put(e.getKey(), e.getValue());
+        }
+        if (position == children.size()) {
+            reordered.put(name, m);
+        }
+        children.clear();
+        children.putAll(reordered);
+        return m;
+    }
+
     private static void checkName(String name) {
         if (name.isEmpty() || name.contains(".")) {
             throw new IllegalArgumentException("module member names must be non-empty and dot-free: '" + name + "'");

@@ -29,6 +29,36 @@ public final class Sequential extends Module {
         return this;
     }
 
+    /**
+     * Inserts a module at position {@code index} (0 = first), under a name no child has; the modules after it move
+     * one place on but keep their names (so parameter names, optimizer state and checkpoints stay valid), and the
+     * description lists children in layer order, so a checkpoint rebuilds the same order. Growth inserts layers
+     * this way.
+     */
+    public Sequential insert(int index, String name, Module m) {
+        if (index < 0 || index > layers.size()) {
+            throw new IndexOutOfBoundsException("sequential: insert at " + index + " outside [0, " + layers.size() + "]");
+        }
+        if (children().containsKey(name)) {
+            throw new IllegalArgumentException("sequential: a child named '" + name + "' exists already");
+        }
+        registerModuleAt(index, name, m);
+        layers.add(index, m);
+        return this;
+    }
+
+    /** A child name that no child has: {@code prefix}, or {@code prefix} followed by a number. */
+    public String freshName(String prefix) {
+        if (!children().containsKey(prefix)) {
+            return prefix;
+        }
+        for (int i = 1; ; i++) {
+            if (!children().containsKey(prefix + i)) {
+                return prefix + i;
+            }
+        }
+    }
+
     public List<Module> layers() {
         return List.copyOf(layers);
     }

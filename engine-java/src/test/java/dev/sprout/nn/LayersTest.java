@@ -126,6 +126,30 @@ class LayersTest {
         assertTrue(e.getMessage().contains("unknown module type 'lstm'"), e.getMessage());
     }
 
+    /** An inserted layer keeps every other name, runs in its place, and a description rebuilds the same order. */
+    @Test
+    void insertedLayersKeepNamesAndOrder() {
+        Sequential net = new Sequential(new Linear(3, 4, new Rng(1)), Act.relu(), new Linear(4, 2, new Rng(2)));
+        Linear mid = new Linear(4, 4, new Rng(3));
+        String name = net.freshName("d");
+        net.insert(2, name, mid);
+        net.insert(3, net.freshName("d"), Act.relu());
+        assertEquals(java.util.List.of("0", "1", "d", "d1", "2"), java.util.List.copyOf(net.children().keySet()));
+        assertTrue(net.get(2) == mid && net.get(4) instanceof Linear);
+        assertEquals(java.util.List.of("0.weight", "0.bias", "d.weight", "d.bias", "2.weight", "2.bias"),
+                java.util.List.copyOf(net.namedParameters().keySet()));
+        Tensor x = Tensor.randn(new Rng(4), 5, 3);
+        Tensor direct = net.get(4).forward(Act.relu().forward(mid.forward(Act.relu().forward(net.get(0).forward(x)))));
+        assertArrayEquals(direct.toFloatArray(), net.predict(x).toFloatArray());
+        String arch = Modules.describe(net);
+        Module back = Modules.parse(arch, new Rng(5), DType.F32);
+        assertEquals(arch, Modules.describe(back));
+        assertTrue(((Sequential) back).get(2) instanceof Linear && ((Sequential) back).get(3) instanceof Act);
+        assertThrows(IllegalArgumentException.class, () -> net.insert(0, "d", Act.tanh()));
+        assertThrows(IndexOutOfBoundsException.class, () -> net.insert(9, "e", Act.tanh()));
+        assertEquals(5, net.size(), "refused inserts change nothing");
+    }
+
     @Test
     void namedParametersUseDottedPaths() {
         Sequential net = new Sequential(new Linear(3, 4, new Rng(1)), Act.tanh(), new Linear(4, 2, new Rng(2)));
