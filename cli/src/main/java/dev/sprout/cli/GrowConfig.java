@@ -18,7 +18,7 @@ public final class GrowConfig {
 
     public enum DatasetKind { builtin, fashion_mnist, teacher, rbf_teacher }
 
-    @Option(names = "--method", description = "firefly, exact, fast, signed, net2net, gradmax, random-split, random-new (default: ${DEFAULT-VALUE})")
+    @Option(names = "--method", description = "firefly, firefly-deep, exact, fast, signed, net2net, gradmax, random-split, random-new (default: ${DEFAULT-VALUE})")
     public String method = "firefly";
 
     @Option(names = "--as-official", description = "firefly: keep the official code's bugs (k+1 selection without a sign check,"

@@ -52,7 +52,7 @@ final class GrowRun {
     /** One row of the results' {@code "rounds"} list (the JSON contract's names). */
     record RoundRow(int round, List<Integer> widths, long params, double test_accuracy, double test_loss, double train_loss,
                     Double loss_before_growth, Double loss_after_growth, Double predicted_decrease, Double achieved_decrease,
-                    int neurons_added, int neurons_split, int neurons_new, double growth_seconds, Map<String, Double> growth_phase_seconds, double train_seconds,
+                    int neurons_added, int neurons_split, int neurons_new, int layers_added, double growth_seconds, Map<String, Double> growth_phase_seconds, double train_seconds,
                     double growth_flops, long peak_bytes) {
     }
 
@@ -105,7 +105,7 @@ final class GrowRun {
         for (int round = startRound; round <= c.rounds; round++) {
             Optimizer opt = kept != null ? kept : optimizer(c, net);
             Double before = null, after = null, predicted = null;
-            int added = 0, splitCount = 0, fresh = 0;
+            int added = 0, splitCount = 0, fresh = 0, layersAdded = 0;
             CostMeter cost = new CostMeter();
             if (round > 0) {
                 before = Trainer.evaluate(net, sample, 256).loss();
@@ -115,13 +115,15 @@ final class GrowRun {
                 added = cost.time("surgery", () -> Surgery.apply(net, plan, opt));
                 splitCount = plan.splits().size();
                 fresh = plan.additions().size();
+                layersAdded = plan.layers().size();
                 after = Trainer.evaluate(net, sample, 256).loss();
                 predicted = plan.predictedDecrease();
                 if (Double.isNaN(predicted)) {
                     predicted = null;
                 }
-                out.printf(Locale.ROOT, "round %d: %s added %d neurons (%d splits, %d new) -> %s; validation loss %.4f -> %.4f%s;"
-                        + " growth %.2f s%n", round, method.name(), added, splitCount, fresh, widths(net), before, after,
+                out.printf(Locale.ROOT, "round %d: %s added %d neurons (%d splits, %d new%s) -> %s; validation loss %.4f -> %.4f%s;"
+                        + " growth %.2f s%n", round, method.name(), added, splitCount, fresh,
+                        layersAdded == 0 ? "" : ", " + layersAdded + (layersAdded == 1 ? " layer" : " layers"), widths(net), before, after,
                         predicted == null ? "" : String.format(Locale.ROOT, " (predicted decrease %.3g)", predicted), cost.totalSeconds());
             }
             long tr0 = System.nanoTime();
@@ -134,7 +136,7 @@ final class GrowRun {
             double trainSeconds = (System.nanoTime() - tr0) / 1e9;
             Trainer.Evaluation ev = Trainer.evaluate(net, test, 256);
             rows.add(new RoundRow(round, widths(net), net.parameterCount(), ev.accuracy(), ev.loss(), trainLoss, before, after,
-                    predicted, before == null ? null : before - after, added, splitCount, fresh, cost.totalSeconds(), cost.seconds(), trainSeconds,
+                    predicted, before == null ? null : before - after, added, splitCount, fresh, layersAdded, cost.totalSeconds(), cost.seconds(), trainSeconds,
                     cost.flops(), cost.peakBytes()));
             out.printf(Locale.ROOT, "round %d: trained %d epochs in %.1f s; train loss %.4f, test %s %.4f%n", round,
                     c.epochsPerRound, trainSeconds, trainLoss, test.isClassification() ? "accuracy" : "loss",

@@ -126,6 +126,22 @@ class GrowCommandTest {
         assertTrue(!out.toString(StandardCharsets.UTF_8).contains("trained"), out.toString(StandardCharsets.UTF_8));
     }
 
+    /** firefly-deep runs on a relu MLP; every row counts the layers it added, and each added layer is one more width. */
+    @Test
+    void fireflyDeepCountsItsLayers() throws IOException {
+        Path json = tmp.resolve("d.json");
+        assertEquals(0, run(with(SMALL, "--method", "firefly-deep", "--activation", "relu", "--grow-ratio", "1", "--out",
+                json.toString())), err());
+        JsonNode rounds = new ObjectMapper().readTree(json.toFile()).get("rounds");
+        int layers = 1;
+        for (JsonNode row : rounds) {
+            layers += row.get("layers_added").asInt();
+            assertEquals(layers, row.get("widths").size(), row.toString());
+        }
+        assertEquals(2, run(with(SMALL, "--method", "firefly-deep")));
+        assertTrue(err().contains("relu"), err());
+    }
+
     /**
      * Firefly is the default method; it never adds more than the budget (floor(0.35 * width)), with splits and new
      * neurons counted in the rows. --as-official reproduces the official selection's off-by-one: k + 1 each round.

@@ -33,8 +33,18 @@ import java.util.TreeSet;
  *   incoming weights, bias 0, and its trained outgoing weights into the consumer (also into the consumer's selected
  *   new neurons).</li>
  * </ol>
- * The plan's predicted change per candidate is the Taylor estimate of switching it on: a split's loss is even and
- * quadratic in its gate, so {@code score / 2}; a new neuron's is about linear, so {@code score}. Interactions between
+ * <h2>Depth: {@code "firefly-deep"} (spec section 5.3; the official code has none)</h2>
+ * The same, plus one new-layer candidate after every dense layer with ReLU: a ReLU layer {@code relu(A h + b)} of the
+ * layer's width, starting at the identity ({@code A = I, b = 0}, which changes nothing since {@code relu(h) = h} for
+ * the layer's non-negative outputs), trained with the other candidates and scored by the derivative in its gate
+ * (which blends the site's output {@code h} into {@code relu(A h + b)}). A new layer costs as many neurons as it has,
+ * so width and depth compete in one selection by predicted decrease per neuron under the same neuron budget
+ * ({@link Selection#knapsack}); a layer wider than the budget cannot be taken, so depth needs a grow ratio that can
+ * pay for a whole layer. The chosen layer is inserted by {@link Surgery} ({@link Plan.NewLayer}) after the layer's
+ * width changes of the same step. Networks without a dense ReLU layer are refused ({@link #check}).
+ *
+ * <p>The plan's predicted change per candidate is the Taylor estimate of switching it on: a split's loss is even and
+ * quadratic in its gate, so {@code score / 2}; a new neuron's or a new layer's is about linear, so {@code score}. Interactions between
  * candidates are ignored, as in the paper.
  *
  * <h2>The official code's bugs (spec sections 5.2 and 13), fixed here; {@code as-official=true} keeps them</h2>
@@ -72,14 +82,14 @@ import java.util.TreeSet;
  * candidates ({@code C D + K (D + block (R + K'))} numbers per layer) and one batch's over-grown activations.
  */
 public final class Firefly implements GrowthMethod {
-    public static final String NAME = "firefly";
+    public static final String NAME = "firefly", DEEP_NAME = "firefly-deep";
     public static final int DEFAULT_STEPS = 50, DEFAULT_BATCH = 128;
     public static final double DEFAULT_LR = 1e-3, DEFAULT_PENALTY = 1e-2;
     /** The official initial scales of the candidates. */
     public static final FireflyCandidates.Init OFFICIAL_INIT = new FireflyCandidates.Init(0.1, 0.1, 0.01);
 
     private final int k;              // new candidates per site; -1: the site's width
-    private final boolean splits, asOfficial;
+    private final boolean splits, asOfficial, deep;
     private final int steps, batch;
     private final double lr, penalty;
     private final FireflyCandidates.Init init;
@@ -91,6 +101,18 @@ public final class Firefly implements GrowthMethod {
      */
     public Firefly(int k, boolean splits, int steps, int batch, double lr, double penalty, FireflyCandidates.Init init,
                    boolean asOfficial) {
+        this(k, splits, steps, batch, lr, penalty, init, asOfficial, false);
+    }
+
+    /**
+     * @param deep also a new-layer candidate after every dense ReLU layer (firefly-deep; no official code exists,
+     *             so {@code asOfficial} must be false)
+     */
+    public Firefly(int k, boolean splits, int steps, int batch, double lr, double penalty, FireflyCandidates.Init init,
+                   boolean asOfficial, boolean deep) {
+        if (deep && asOfficial) {
+            throw new IllegalArgumentException(DEEP_NAME + ": as-official does not apply (the official code has no depth growth)");
+        }
         if (k < -1) {
             throw new IllegalArgumentException(NAME + ": k must be 'width' or >= 0, got " + k);
         }
@@ -111,6 +133,7 @@ public final class Firefly implements GrowthMethod {
         this.penalty = penalty;
         this.init = init;
         this.asOfficial = asOfficial;
+        this.deep = deep;
     }
 
     /** The defaults: K = width, splits, 50 steps of batch 128, lr 1e-3, penalty 1e-2, official initial scales, bugs fixed. */
@@ -119,11 +142,15 @@ public final class Firefly implements GrowthMethod {
     }
 
     Firefly(Methods.Options o) {
+        this(o, false);
+    }
+
+    Firefly(Methods.Options o, boolean deep) {
         this(parseK(o.text("k", "width")), o.flag("splits", true), o.integer("steps", DEFAULT_STEPS),
                 o.integer("batch", DEFAULT_BATCH), o.number("lr", DEFAULT_LR), o.number("penalty", DEFAULT_PENALTY),
                 new FireflyCandidates.Init(o.number("split-init", OFFICIAL_INIT.split()),
                         o.number("new-init", OFFICIAL_INIT.newIn()), o.number("out-init", OFFICIAL_INIT.out())),
-                o.flag("as-official", false));
+                o.flag("as-official", false), deep);
     }
 
     private static int parseK(String s) {
@@ -144,7 +171,11 @@ public final class Firefly implements GrowthMethod {
 
     @Override
     public String name() {
-        return NAME;
+        return deep ? DEEP_NAME : NAME;
+    }
+
+    public boolean deep() {
+        return deep;
     }
 
     public boolean asOfficial() {
@@ -163,6 +194,10 @@ public final class Firefly implements GrowthMethod {
     @Override
     public void check(Sequential net) {
         FireflyCandidates.check(net);
+        if (deep && Site.find(net).stream().noneMatch(FireflyCandidates::depthEligible)) {
+            throw new IllegalArgumentException(DEEP_NAME + ": no layer can take a new layer after it; depth candidates follow"
+                    + " dense layers with relu (identity-initialised relu layers preserve the function), e.g. --activation relu");
+        }
     }
 
     /** What the method measured: the trained candidates, how their optimisation went, and their scores. */
@@ -176,13 +211,13 @@ public final class Firefly implements GrowthMethod {
      */
     public Analysis analyse(GrowthContext ctx) {
         Sequential net = ctx.net();
-        FireflyCandidates.check(net);
+        check(net);
         List<Site> sites = ctx.sites();
         int[] perSite = newPerSite(sites);
         if (asOfficial) {
             rerandomiseClassifierBias(sites, perSite, ctx.rng());
         }
-        FireflyCandidates c = FireflyCandidates.create(net, perSite, splits, init, ctx.rng());
+        FireflyCandidates c = FireflyCandidates.create(net, perSite, splits, deep, init, ctx.rng());
         double fwd = c.forwardFlopsPerExample(ctx.exampleShape());
         long seed = ctx.rng().nextLong();
         FireflyCandidates.Optimisation o = ctx.cost().time("optimise",
@@ -201,7 +236,10 @@ public final class Firefly implements GrowthMethod {
         return plan(analyse(ctx), budget);
     }
 
-    /** Every candidate with its score: split {@code i} of a site as neuron {@code i}, new neuron {@code j} as {@code C + j}. */
+    /**
+     * Every candidate with its score and its cost in neurons: split {@code i} of a site as neuron {@code i}, new
+     * neuron {@code j} as {@code C + j} (cost 1 each), a new layer after the site as {@code C + K} (cost {@code C}).
+     */
     public static List<Selection.Candidate> candidates(Analysis a) {
         List<Selection.Candidate> all = new ArrayList<>();
         for (FireflyCandidates.SiteCandidates s : a.candidates().sites()) {
@@ -212,19 +250,31 @@ public final class Firefly implements GrowthMethod {
             for (int j = 0; j < nw.length; j++) {
                 all.add(new Selection.Candidate(s.name(), s.neurons() + j, nw[j], 1));
             }
+            double[] dp = a.scores().depth().getOrDefault(s.name(), new double[0]);
+            if (dp.length == 1) {
+                all.add(new Selection.Candidate(s.name(), s.neurons() + s.newCount(), dp[0], s.neurons()));
+            }
         }
         return all;
     }
 
-    /** The selected candidates: fixed top-k of the negative scores, or the official threshold rule. */
+    /**
+     * The selected candidates: fixed, the top-k of the negative scores; as official, the threshold rule; deep, the
+     * negative scores by decrease per neuron while their neurons fit the budget ({@link Selection#knapsack}: a new
+     * layer costs as many neurons as it has), so width and depth compete in one selection.
+     */
     public List<Selection.Candidate> select(Analysis a, int budget) {
         List<Selection.Candidate> all = candidates(a);
+        if (deep) {
+            return Selection.knapsack(all, budget);
+        }
         return asOfficial ? Selection.officialThreshold(all, budget) : Selection.topK(all, budget);
     }
 
     /** The plan for an analysis and a budget. */
     public Plan plan(Analysis a, int budget) {
         Map<String, TreeSet<Integer>> chosenSplit = new LinkedHashMap<>(), chosenNew = new LinkedHashMap<>();
+        List<String> chosenLayer = new ArrayList<>();
         Map<String, Double> score = new LinkedHashMap<>();
         for (FireflyCandidates.SiteCandidates s : a.candidates().sites()) {
             chosenSplit.put(s.name(), new TreeSet<>());
@@ -234,13 +284,16 @@ public final class Firefly implements GrowthMethod {
             FireflyCandidates.SiteCandidates s = a.candidates().site(c.site());
             if (c.neuron() < s.neurons()) {
                 chosenSplit.get(c.site()).add(c.neuron());
-            } else {
+            } else if (c.neuron() < s.neurons() + s.newCount()) {
                 chosenNew.get(c.site()).add(c.neuron() - s.neurons());
+            } else {
+                chosenLayer.add(c.site());
             }
             score.put(c.site() + "/" + c.neuron(), c.score());
         }
         List<Plan.Split> splitList = new ArrayList<>();
         List<Plan.NewNeuron> addList = new ArrayList<>();
+        List<Plan.NewLayer> layerList = new ArrayList<>();
         for (FireflyCandidates.SiteCandidates s : a.candidates().sites()) {
             for (int i : chosenSplit.get(s.name())) {
                 double[] v = row(s.split(), i);
@@ -266,8 +319,12 @@ public final class Firefly implements GrowthMethod {
                 addList.add(new Plan.NewNeuron(s.name(), row(s.newIn(), j), 0.0, out,
                         score.get(s.name() + "/" + (s.neurons() + j))));
             }
+            if (chosenLayer.contains(s.name())) { // a new layer: predicted change = score (about linear in its gate)
+                layerList.add(new Plan.NewLayer(s.name(), s.depthWeight().toDoubleArray(), s.depthBias().toDoubleArray(),
+                        score.get(s.name() + "/" + (s.neurons() + s.newCount()))));
+            }
         }
-        return new Plan(splitList, addList);
+        return new Plan(splitList, addList, layerList);
     }
 
     private static double[] row(Tensor t, int i) {
@@ -307,7 +364,7 @@ public final class Firefly implements GrowthMethod {
 
     @Override
     public String toString() {
-        return NAME + "(k=" + (k < 0 ? "width" : Integer.toString(k)) + ", splits=" + splits + ", steps=" + steps + ", batch="
+        return name() + "(k=" + (k < 0 ? "width" : Integer.toString(k)) + ", splits=" + splits + ", steps=" + steps + ", batch="
                 + batch + ", lr=" + lr + ", penalty=" + penalty + ", init=" + init + ", as-official=" + asOfficial + ")";
     }
 }

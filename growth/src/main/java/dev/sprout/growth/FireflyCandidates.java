@@ -44,8 +44,13 @@ import java.util.Map;
  *       {@code k*k} taps for a convolution) and, when the consumer is itself a site, its new neurons through
  *       {@code outNew} ({@code [K', K * block]}). These are the official code's {@code vno} and {@code vni}.</li>
  * </ul>
- * The gate {@code g} of a split scales its displacement, the gate of a new neuron its output (everything it sends
- * on). With every gate at 0 the over-grown network computes exactly the network's function, whatever the candidate
+ * <b>New layer</b> (firefly-deep; spec section 5.3) after a dense site with ReLU: {@code A} ({@code [C, C]}, starting
+ * at the identity) and {@code b} ({@code [C]}, starting at 0); the site's output {@code h} becomes
+ * {@code h + g (relu(A h + b) - h)}, so at gate 1 it is a new ReLU layer, which {@link Surgery} inserts from a
+ * {@link Plan.NewLayer}; at the identity start {@code relu(h) = h} for any gate.
+ *
+ * <p>The gate {@code g} of a split scales its displacement, the gate of a new neuron its output (everything it sends
+ * on), the gate of a new layer its change of the site's output. With every gate at 0 the over-grown network computes exactly the network's function, whatever the candidate
  * weights and the activation ({@code sigma(0)} need not be 0). With the gates at 1 the candidates are in place
  * with their trained values; the score of a candidate is {@code dL/dg} there ({@link #score}).
  *
@@ -77,6 +82,8 @@ public final class FireflyCandidates {
         private Tensor newIn;   // [K, D] or null (K = 0)
         private Tensor outOld;  // [R, K * block] or null
         private Tensor outNew;  // [K', K * block] or null (consumer not a site, or K' = 0)
+        private Tensor depthW;  // [C, C] or null (no new-layer candidate)
+        private Tensor depthB;  // [C] or null
         private SiteCandidates consumer; // the consumer's candidates when the consumer is a site
 
         private SiteCandidates(Site site, int position, int newCount) {
@@ -145,6 +152,21 @@ public final class FireflyCandidates {
             return outNew;
         }
 
+        /** The new-layer candidate's weights {@code [C, C]}, or null when the site has none. */
+        public Tensor depthWeight() {
+            return depthW;
+        }
+
+        /** The new-layer candidate's bias {@code [C]}, or null. */
+        public Tensor depthBias() {
+            return depthB;
+        }
+
+        /** Whether a new layer is a candidate after this site. */
+        public boolean hasDepth() {
+            return depthW != null;
+        }
+
         /** The consumer's candidates, or null when the consumer is not a site (the classifier). */
         public SiteCandidates consumer() {
             return consumer;
@@ -152,7 +174,7 @@ public final class FireflyCandidates {
 
         List<Tensor> tensors() {
             List<Tensor> t = new ArrayList<>();
-            for (Tensor x : new Tensor[] {split, newIn, outOld, outNew}) {
+            for (Tensor x : new Tensor[] {split, newIn, outOld, outNew, depthW, depthB}) {
                 if (x != null) {
                     t.add(x);
                 }
@@ -161,8 +183,22 @@ public final class FireflyCandidates {
         }
     }
 
-    /** Scores of every candidate: {@code dL/dg} at the trained candidates, per site. */
-    public record Scores(Map<String, double[]> split, Map<String, double[]> add) {
+    /** Scores of every candidate: {@code dL/dg} at the trained candidates, per site (depth: one value or none). */
+    public record Scores(Map<String, double[]> split, Map<String, double[]> add, Map<String, double[]> depth) {
+        /** Scores without depth candidates. */
+        public Scores(Map<String, double[]> split, Map<String, double[]> add) {
+            this(split, add, Map.of());
+        }
+    }
+
+    /** Whether a new layer may follow the site (a dense layer with ReLU, see {@link Surgery}). */
+    public static boolean depthEligible(Site s) {
+        try {
+            Surgery.checkLayerSite(s);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private final Sequential net;
@@ -209,6 +245,14 @@ public final class FireflyCandidates {
      * weights uniform in {@code +-init.out()}.
      */
     public static FireflyCandidates create(Sequential net, int[] newPerSite, boolean splits, Init init, Rng rng) {
+        return create(net, newPerSite, splits, false, init, rng);
+    }
+
+    /**
+     * As {@link #create(Sequential, int[], boolean, Init, Rng)}, with a new-layer candidate (identity weights, zero
+     * bias) after every site that may take one if {@code depth}.
+     */
+    public static FireflyCandidates create(Sequential net, int[] newPerSite, boolean splits, boolean depth, Init init, Rng rng) {
         check(net);
         List<Site> found = Site.find(net);
         if (newPerSite.length != found.size()) {
@@ -239,6 +283,14 @@ public final class FireflyCandidates {
                 if (c.consumer != null && c.consumer.newCount > 0) {
                     c.outNew = Tensor.rand(rng, dt, -init.out(), init.out(), c.consumer.newCount, c.newCount * c.block);
                 }
+            }
+            if (depth && depthEligible(c.site)) {
+                double[] eye = new double[c.neurons * c.neurons];
+                for (int i = 0; i < c.neurons; i++) {
+                    eye[i * c.neurons + i] = 1;
+                }
+                c.depthW = Tensor.of(eye, c.neurons, c.neurons).to(dt);
+                c.depthB = Tensor.zeros(dt, c.neurons);
             }
         }
         return new FireflyCandidates(net, list, dt);
@@ -275,7 +327,7 @@ public final class FireflyCandidates {
     public int count() {
         int n = 0;
         for (SiteCandidates s : sites) {
-            n += (s.split != null ? s.neurons : 0) + s.newCount;
+            n += (s.split != null ? s.neurons : 0) + s.newCount + (s.depthW != null ? 1 : 0);
         }
         return n;
     }
@@ -284,7 +336,15 @@ public final class FireflyCandidates {
 
     /** The over-grown network's output with every gate at 1 (all candidates in place). */
     public Tensor forward(Tensor x) {
-        return forward(x, unitGates(false), unitGates(true));
+        return forward(x, unitGates(false), unitGates(true), unitDepthGates());
+    }
+
+    private Tensor[] unitDepthGates() {
+        Tensor[] g = new Tensor[sites.size()];
+        for (SiteCandidates s : sites) {
+            g[s.position] = Tensor.ones(dtype, 1);
+        }
+        return g;
     }
 
     /**
@@ -292,7 +352,13 @@ public final class FireflyCandidates {
      * missing from a map has all those gates at 0).
      */
     public Tensor forward(Tensor x, Map<String, double[]> splitGates, Map<String, double[]> newGates) {
-        Tensor[] sg = new Tensor[sites.size()], ng = new Tensor[sites.size()];
+        return forward(x, splitGates, newGates, Map.of());
+    }
+
+    /** As {@link #forward(Tensor, Map, Map)}, with new-layer gates (one value per site; absent: 0). */
+    public Tensor forward(Tensor x, Map<String, double[]> splitGates, Map<String, double[]> newGates,
+                          Map<String, Double> depthGates) {
+        Tensor[] sg = new Tensor[sites.size()], ng = new Tensor[sites.size()], dg = new Tensor[sites.size()];
         for (SiteCandidates s : sites) {
             double[] a = splitGates.getOrDefault(s.name(), new double[s.neurons]);
             double[] b = newGates.getOrDefault(s.name(), new double[s.newCount]);
@@ -302,8 +368,9 @@ public final class FireflyCandidates {
             }
             sg[s.position] = Tensor.of(a).to(dtype);
             ng[s.position] = Tensor.of(b).to(dtype);
+            dg[s.position] = Tensor.of(new double[] {depthGates.getOrDefault(s.name(), 0.0)}).to(dtype);
         }
-        return forward(x, sg, ng);
+        return forward(x, sg, ng, dg);
     }
 
     private Tensor[] unitGates(boolean add) {
@@ -316,7 +383,7 @@ public final class FireflyCandidates {
     }
 
     /** The over-grown forward pass with gate tensors per site (in site order); evaluation mode. */
-    Tensor forward(Tensor x, Tensor[] splitGates, Tensor[] newGates) {
+    Tensor forward(Tensor x, Tensor[] splitGates, Tensor[] newGates, Tensor[] depthGates) {
         boolean was = net.isTraining();
         net.train(false);
         try {
@@ -329,7 +396,8 @@ public final class FireflyCandidates {
                 Module m = layers.get(i);
                 SiteCandidates sc = byIndex.get(i);
                 if (sc != null) {
-                    Tensor[] r = site(sc, h, hn, pending, splitGates[sc.position], newGates[sc.position]);
+                    Tensor[] r = site(sc, h, hn, pending, splitGates[sc.position], newGates[sc.position],
+                            depthGates[sc.position]);
                     h = r[0];
                     hn = r[1];
                     pending = hn == null ? null : sc;
@@ -375,7 +443,8 @@ public final class FireflyCandidates {
     }
 
     /** One site: returns {old-channel output, new-channel output (gated) or null}. */
-    private Tensor[] site(SiteCandidates sc, Tensor h, Tensor hn, SiteCandidates pending, Tensor splitGate, Tensor newGate) {
+    private Tensor[] site(SiteCandidates sc, Tensor h, Tensor hn, SiteCandidates pending, Tensor splitGate, Tensor newGate,
+                          Tensor depthGate) {
         Module layer = sc.site.layer();
         int c = sc.neurons, k = sc.newCount;
         Tensor z, pert = null, zn = null;
@@ -430,6 +499,10 @@ public final class FireflyCandidates {
             Tensor plus = act.forward(normalise(bn, z.add(pert).reshape(withChannels(outShape, c))));
             Tensor minus = act.forward(normalise(bn, z.sub(pert).reshape(withChannels(outShape, c))));
             out = plus.add(minus).mul(0.5);
+        }
+        if (sc.depthW != null) { // a new layer after the site: h + g (act(A h + b) - h); dense sites only
+            Tensor deeper = act.forward(out.matmul(sc.depthW.transpose(0, 1)).add(sc.depthB));
+            out = out.add(deeper.sub(out).mul(depthGate));
         }
         Tensor outNew = null;
         if (k > 0) {
@@ -518,12 +591,12 @@ public final class FireflyCandidates {
 
     /** The over-grown network's mean loss over {@code data} with every gate at 1 (no gradients). */
     public double meanLoss(Dataset data, int batch) {
-        Tensor[] sg = unitGates(false), ng = unitGates(true);
+        Tensor[] sg = unitGates(false), ng = unitGates(true), dg = unitDepthGates();
         double sum = 0;
         try (Autograd.Scope s = Autograd.noGrad()) {
             for (Batches.Batch raw : Batches.epoch(data, Math.min(batch, data.size()), 0, 0, false, false)) {
                 Batches.Batch b = inDType(raw);
-                sum += Trainer.loss(forward(b.inputs(), sg, ng), b, data).item() * b.size();
+                sum += Trainer.loss(forward(b.inputs(), sg, ng, dg), b, data).item() * b.size();
             }
         }
         return sum / data.size();
@@ -548,7 +621,7 @@ public final class FireflyCandidates {
         Holder holder = new Holder(tensors());
         RMSprop opt = new RMSprop(holder, lr, 0.9, 1e-8, 0.1, false, 0);
         Tensor[] params = holder.parameters().toArray(new Tensor[0]);
-        Tensor[] sg = unitGates(false), ng = unitGates(true);
+        Tensor[] sg = unitGates(false), ng = unitGates(true), dg = unitDepthGates();
         int done = 0;
         for (int epoch = 1; done < steps; epoch++) {
             for (Batches.Batch raw : Batches.epoch(data, Math.min(batch, data.size()), seed, epoch, true, false)) {
@@ -556,7 +629,7 @@ public final class FireflyCandidates {
                     break;
                 }
                 Batches.Batch b = inDType(raw);
-                Tensor loss = Trainer.loss(forward(b.inputs(), sg, ng), b, data);
+                Tensor loss = Trainer.loss(forward(b.inputs(), sg, ng, dg), b, data);
                 double v = loss.item();
                 if (!Double.isFinite(v)) {
                     throw new Trainer.NonFiniteLossException("firefly: the over-grown network's loss became " + v
@@ -598,36 +671,41 @@ public final class FireflyCandidates {
         for (Batches.Batch b : batches) {
             total += b.size();
         }
-        Map<String, double[]> split = new java.util.LinkedHashMap<>(), add = new java.util.LinkedHashMap<>();
+        Map<String, double[]> split = new java.util.LinkedHashMap<>(), add = new java.util.LinkedHashMap<>(),
+                depth = new java.util.LinkedHashMap<>();
         for (SiteCandidates s : sites) {
             split.put(s.name(), new double[s.split == null ? 0 : s.neurons]);
             add.put(s.name(), new double[s.newCount]);
+            depth.put(s.name(), new double[s.depthW == null ? 0 : 1]);
         }
         for (Tensor t : tensors()) {
             t.requiresGrad(false); // only the gates' gradients are wanted
         }
         for (Batches.Batch raw : batches) {
             Batches.Batch b = inDType(raw);
-            Tensor[] sg = unitGates(false), ng = unitGates(true);
+            Tensor[] sg = unitGates(false), ng = unitGates(true), dg = unitDepthGates();
             List<Tensor> leaves = new ArrayList<>();
             for (SiteCandidates s : sites) {
                 sg[s.position].requiresGrad(s.split != null);
                 ng[s.position].requiresGrad(s.newCount > 0);
+                dg[s.position].requiresGrad(s.depthW != null);
                 leaves.add(sg[s.position]);
                 leaves.add(ng[s.position]);
+                leaves.add(dg[s.position]);
             }
             Tensor[] g;
             try (Autograd.Scope scope = Autograd.enableGrad()) {
-                Tensor loss = Trainer.loss(forward(b.inputs(), sg, ng), b, data);
+                Tensor loss = Trainer.loss(forward(b.inputs(), sg, ng, dg), b, data);
                 g = Autograd.grad(loss, leaves.toArray(new Tensor[0]), false);
             }
             double w = (double) b.size() / total;
             for (SiteCandidates s : sites) {
-                addScaled(split.get(s.name()), g[2 * s.position], w);
-                addScaled(add.get(s.name()), g[2 * s.position + 1], w);
+                addScaled(split.get(s.name()), g[3 * s.position], w);
+                addScaled(add.get(s.name()), g[3 * s.position + 1], w);
+                addScaled(depth.get(s.name()), g[3 * s.position + 2], w);
             }
         }
-        return new Scores(split, add);
+        return new Scores(split, add, depth);
     }
 
     private static void addScaled(double[] acc, Tensor g, double w) {
@@ -655,6 +733,9 @@ public final class FireflyCandidates {
                 f += (2.0 * s.fanIn + 8) * s.neurons * positions;
             }
             f += (double) s.newCount * s.site.flopsPerNeuron(in);
+            if (s.depthW != null) {
+                f += (2.0 * s.neurons + 4) * s.neurons;
+            }
         }
         return f;
     }

@@ -33,6 +33,7 @@ public final class Methods {
         REGISTRY.put(RandomNew.NAME, RandomNew::new);
         REGISTRY.put(FastSplitting.NAME, o -> FastSplitting.create(o.all()));
         REGISTRY.put(Firefly.NAME, Firefly::new);
+        REGISTRY.put(Firefly.DEEP_NAME, o -> new Firefly(o, true));
         REGISTRY.put(Net2Net.NAME, Net2Net::new);
         REGISTRY.put(GradMax.NAME, GradMax::new);
     }

@@ -13,11 +13,17 @@ import java.util.List;
  * Directions cover the neuron's incoming weights (its row of a linear layer, its {@code C_in x k x k} filter of a
  * convolution); the bias and batch-norm statistics are copied.
  */
-public record Plan(List<Split> splits, List<NewNeuron> additions) {
+public record Plan(List<Split> splits, List<NewNeuron> additions, List<NewLayer> layers) {
 
     public Plan {
         splits = List.copyOf(splits);
         additions = List.copyOf(additions);
+        layers = List.copyOf(layers);
+    }
+
+    /** A plan that only widens layers. */
+    public Plan(List<Split> splits, List<NewNeuron> additions) {
+        this(splits, additions, List.of());
     }
 
     public static Plan empty() {
@@ -68,6 +74,17 @@ public record Plan(List<Split> splits, List<NewNeuron> additions) {
     public record NewNeuron(String site, double[] incoming, double bias, double[] outgoing, double predictedChange) {
     }
 
+    /**
+     * A new hidden layer (Firefly's depth growth) inserted right after a dense site's activation: a linear layer
+     * followed by a copy of the site's activation (ReLU), reading the site's {@code C} neurons as they were before
+     * this plan ({@code weight}: {@code C x C} row-major; {@code bias}: {@code C}). With {@code weight = I} and a zero
+     * bias it computes {@code relu(relu(z)) = relu(z)}: the function is unchanged. It is applied after the plan's
+     * width changes of the same site: a split neuron's two offspring both take its row and share its column
+     * (weighted by the split's {@code w1, w2}), and a new neuron passes through by an identity row and column.
+     */
+    public record NewLayer(String site, double[] weight, double[] bias, double predictedChange) {
+    }
+
     /** The loss decrease the plan predicts (the negated sum of predicted changes). */
     public double predictedDecrease() {
         double s = 0;
@@ -77,14 +94,18 @@ public record Plan(List<Split> splits, List<NewNeuron> additions) {
         for (NewNeuron n : additions) {
             s += n.predictedChange();
         }
+        for (NewLayer l : layers) {
+            s += l.predictedChange();
+        }
         return -s;
     }
 
+    /** Number of growth steps in the plan: splits, new neurons and new layers. */
     public int size() {
-        return splits.size() + additions.size();
+        return splits.size() + additions.size() + layers.size();
     }
 
-    /** Names of the sites this plan touches, in first-use order. */
+    /** Names of the sites whose width this plan changes (splits and new neurons), in first-use order. */
     public List<String> sites() {
         List<String> out = new ArrayList<>();
         for (Split s : splits) {

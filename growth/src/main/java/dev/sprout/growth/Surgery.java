@@ -1,8 +1,10 @@
 package dev.sprout.growth;
 
 import dev.sprout.autograd.Autograd;
+import dev.sprout.nn.Act;
 import dev.sprout.nn.BatchNorm;
 import dev.sprout.nn.Conv2d;
+import dev.sprout.nn.Linear;
 import dev.sprout.nn.Module;
 import dev.sprout.nn.Sequential;
 import dev.sprout.optim.Optimizer;
@@ -33,6 +35,11 @@ import java.util.Set;
  * S2D code does), and the function is preserved at {@code eps = 0} in every case (batch norm in eval mode).
  * A new neuron whose consumer also gains new neurons in the plan may connect to them too (see
  * {@link Plan.NewNeuron}); otherwise those connections start at zero.
+ *
+ * <p>New layers ({@link Plan.NewLayer}) are inserted last, right after their site's activation, as a linear layer
+ * (named {@code grown}, {@code grown1}, ...) and a copy of the activation, sized to the site's width after the plan;
+ * existing layers keep their names. The return value counts the neurons added: one per split and new neuron, and
+ * each new layer's width.
  */
 public final class Surgery {
     private Surgery() {
@@ -62,7 +69,7 @@ public final class Surgery {
         }
     }
 
-    /** Applies the plan; {@code optimizer} may be null. Returns the number of neurons added. */
+    /** Applies the plan; {@code optimizer} may be null (new layers start with fresh state). Returns the number of neurons added. */
     public static int apply(Sequential net, Plan plan, Optimizer optimizer) {
         Map<String, Site> sites = new LinkedHashMap<>();
         for (Site s : Site.find(net)) {
@@ -216,14 +223,76 @@ public final class Surgery {
             newBuffers.put(bn, b);
         }
 
-        // 4. replace (each module all-or-nothing) and remap optimizer state
+        // new layers, built over the grown channels before anything is replaced
+        List<Object[]> inserts = new ArrayList<>(); // {activation index, linear, activation}
+        int layerNeurons = 0;
+        for (Plan.NewLayer nl : plan.layers()) {
+            Site s = sites.get(nl.site());
+            List<Integer> origin = bnOrigin.get(nl.site());
+            if (origin == null) {
+                origin = new ArrayList<>();
+                for (int r = 0; r < s.neurons(); r++) {
+                    origin.add(r);
+                }
+            }
+            double[] weightOf = new double[origin.size()];
+            Arrays.fill(weightOf, 1.0);
+            int k = s.neurons();
+            for (Plan.Split sp : plan.splits()) {
+                if (sp.site().equals(nl.site())) {
+                    weightOf[sp.neuron()] = sp.w1();
+                    weightOf[k++] = sp.w2();
+                }
+            }
+            inserts.add(new Object[] {s.activationIndex(), newLayer(s, nl, origin, weightOf), copyOf(s.activation())});
+            layerNeurons += origin.size();
+        }
+
+        // 4. replace (each module all-or-nothing) and remap optimizer state; insert new layers (last position first)
         for (Map.Entry<Module, Map<String, Tensor>> e : newParams.entrySet()) {
             e.getKey().replace(e.getValue(), newBuffers.getOrDefault(e.getKey(), Map.of()));
         }
         if (optimizer != null) {
             remap(net, optimizer, work, sites, plan, bnOrigin);
         }
-        return plan.size();
+        inserts.sort((a, b) -> Integer.compare((Integer) b[0], (Integer) a[0]));
+        for (Object[] in : inserts) {
+            int at = (Integer) in[0] + 1;
+            net.insert(at, net.freshName("grown"), (Module) in[1]);
+            net.insert(at + 1, net.freshName("grown"), (Module) in[2]);
+        }
+        return plan.splits().size() + plan.additions().size() + layerNeurons;
+    }
+
+    /**
+     * The linear layer of a {@link Plan.NewLayer} over the site's channels after this plan: channel {@code p} came
+     * from old neuron {@code origin[p]} (-1: a new neuron) with offspring weight {@code weightOf[p]}.
+     */
+    private static Linear newLayer(Site s, Plan.NewLayer nl, List<Integer> origin, double[] weightOf) {
+        int c = s.neurons(), n = origin.size();
+        double[] w = new double[n * n], b = new double[n];
+        for (int p = 0; p < n; p++) {
+            int op = origin.get(p);
+            if (op < 0) {
+                w[p * n + p] = 1; // a new neuron passes through (relu of a relu output is itself)
+                continue;
+            }
+            b[p] = nl.bias()[op];
+            for (int q = 0; q < n; q++) {
+                int oq = origin.get(q);
+                if (oq >= 0) {
+                    w[p * n + q] = nl.weight()[op * c + oq] * weightOf[q];
+                }
+            }
+        }
+        Tensor like = s.layer().parameter("weight");
+        Linear l = new Linear(n, n, true, new dev.sprout.tensor.Rng(0), like.dtype());
+        l.replace(Map.of("weight", Tensor.of(w, n, n).to(like.dtype()), "bias", Tensor.of(b).to(like.dtype())), Map.of());
+        return l;
+    }
+
+    private static Act copyOf(Act a) {
+        return new Act(a.function(), a.beta());
     }
 
     private static Tensor gatherChannels(Tensor t, List<Integer> origin, double fresh) {
@@ -289,6 +358,16 @@ public final class Surgery {
 
     /** Checks the whole plan against the network; throws naming the first problem. */
     static void validate(Plan plan, Map<String, Site> sites) {
+        Set<String> layered = new HashSet<>();
+        for (Plan.NewLayer nl : plan.layers()) {
+            Site s = site(sites, nl.site());
+            checkLayerSite(s);
+            if (!layered.add(nl.site())) {
+                throw new IllegalArgumentException("plan: two new layers after layer " + nl.site());
+            }
+            checkVector("weights of the new layer after layer " + nl.site(), nl.weight(), s.neurons() * s.neurons());
+            checkVector("bias of the new layer after layer " + nl.site(), nl.bias(), s.neurons());
+        }
         Set<String> seen = new HashSet<>();
         for (Plan.Split sp : plan.splits()) {
             Site s = site(sites, sp.site());
@@ -329,6 +408,20 @@ public final class Surgery {
             if (!Double.isFinite(nn.bias())) {
                 throw new IllegalArgumentException("plan: new neuron in layer " + nn.site() + " has bias " + nn.bias());
             }
+        }
+    }
+
+    /**
+     * A new layer can follow a dense layer with a ReLU activation: the inserted {@code relu(I h)} of the layer's own
+     * (non-negative) outputs is {@code h}, which is what lets new neurons pass through it unchanged.
+     *
+     * @throws IllegalArgumentException naming the layer otherwise
+     */
+    static void checkLayerSite(Site s) {
+        if (!(s.layer() instanceof dev.sprout.nn.Linear) || s.activation().function() != dev.sprout.backend.Activation.RELU) {
+            throw new IllegalArgumentException("plan: a new layer can only follow a dense layer with relu (identity-initialised"
+                    + " relu layers preserve the function); layer " + s.name() + " is " + s.layer().type() + " with "
+                    + s.activation().type());
         }
     }
 
