@@ -3,6 +3,7 @@ package dev.sprout.growth;
 import dev.sprout.autograd.Autograd;
 import dev.sprout.data.Batches;
 import dev.sprout.data.Dataset;
+import dev.sprout.io.Checkpoint;
 import dev.sprout.nn.Act;
 import dev.sprout.nn.BatchNorm;
 import dev.sprout.nn.Linear;
@@ -186,7 +187,15 @@ class FireflyDeepTest {
         Module back = Modules.parse(arch, new Rng(1), DType.F64);
         assertEquals(arch, Modules.describe(back));
         assertEquals(net.parameterCount(), back.parameterCount());
+        // a checkpoint of the deepened network reloads to the same function (the inserted layer in its place)
+        java.nio.file.Path file = tmp.resolve("deep.ck");
+        Checkpoint.save(file, net, null, Map.of());
+        Module loaded = Checkpoint.load(file).model(new Rng(2));
+        assertClose(expected, loaded.predict(x), SAME_FUNCTION, "reloaded grown network");
     }
+
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path tmp;
 
     /** With a budget that can pay for a layer, firefly-deep end to end grows a layer or width and lowers the loss on a trained net. */
     @Test
