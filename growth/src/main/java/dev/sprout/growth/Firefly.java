@@ -44,8 +44,8 @@ import java.util.TreeSet;
  * width changes of the same step. Networks without a dense ReLU layer are refused ({@link #check}).
  *
  * <p>The plan's predicted change per candidate is the Taylor estimate of switching it on: a split's loss is even and
- * quadratic in its gate, so {@code score / 2}; a new neuron's or a new layer's is about linear, so {@code score}. Interactions between
- * candidates are ignored, as in the paper.
+ * quadratic in its gate, so {@code score / 2}; a new neuron's or a new layer's is about linear, so {@code score}.
+ * Interactions between candidates are ignored, as in the paper.
  *
  * <h2>The official code's bugs (spec sections 5.2 and 13), fixed here; {@code as-official=true} keeps them</h2>
  * <ul>
@@ -74,7 +74,8 @@ import java.util.TreeSet;
  * The candidates are trained on the context's training set (as the official code, which trains them for one epoch
  * of it); their scores, and so the selection, come from the context's sample, a validation split held out of the
  * training set (never the test set; the official code scores on the training set too). Scoring on held-out data
- * keeps a candidate that merely fits its optimisation batches from looking good.
+ * keeps a candidate that merely fits its optimisation batches from looking good. {@code as-official} keeps this
+ * split of the data on purpose: selecting on held-out data is a rule of this project, not a bug to reproduce.
  *
  * <h2>Cost</h2>
  * FLOPs: each optimisation step and each scored example as three over-grown forward passes
