@@ -60,6 +60,31 @@ public enum Activation {
         return t;
     }
 
+    /**
+     * The coefficients (constant term first; a copy) of the polynomial P through which {@link #eval} gives
+     * {@code sigma^(order)}: TANH {@code P(tanh x)}, SIGMOID {@code P(sigmoid x)}, RBF {@code P(x) exp(-x^2/2)},
+     * SOFTPLUS (order >= 1) {@code beta^(order-1) P(sigmoid(beta x))}. Empty where no polynomial is involved
+     * (RELU, IDENTITY, SOFTPLUS order 0). For orders 0 and 1 {@code eval} uses the equivalent closed forms.
+     * Accelerated backends pass these to their kernels, so every backend evaluates the same polynomials.
+     */
+    public static double[] polynomial(Activation f, int order) {
+        if (order < 0 || order > MAX_ORDER) {
+            throw new IllegalArgumentException(f + ": derivative order " + order + " not available (0.." + MAX_ORDER + ")");
+        }
+        switch (f) {
+            case TANH:
+                return TANH_POLY[order].clone();
+            case SIGMOID:
+                return SIGMOID_POLY[order].clone();
+            case SOFTPLUS:
+                return order == 0 ? new double[0] : SIGMOID_POLY[order - 1].clone();
+            case RBF:
+                return RBF_POLY[order].clone();
+            default:
+                return new double[0];
+        }
+    }
+
     private static double horner(double[] p, double x) {
         double r = 0;
         for (int i = p.length - 1; i >= 0; i--) {
