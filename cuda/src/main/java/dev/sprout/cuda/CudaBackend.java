@@ -338,9 +338,24 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** As the Java reference: a matrix whose lower triangle holds NaN or an infinity is refused, naming it. */
+    private static void checkFinite(int batch, int n, java.util.function.IntToDoubleFunction a, int aOff) {
+        for (int b = 0; b < batch; b++) {
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j <= i; j++) {
+                    if (!Double.isFinite(a.applyAsDouble(aOff + b * n * n + i * n + j))) {
+                        throw new IllegalArgumentException("symEig: a (matrix " + b + " of " + batch
+                                + ") contains NaN or infinity");
+                    }
+                }
+            }
+        }
+    }
+
     @Override
     public void symEig(int batch, int n, int k, float[] a, int aOff, float[] w, int wOff, float[] v, int vOff) {
         checkEig(batch, n, k, a.length, aOff, w.length, wOff, v, v == null ? 0 : v.length, vOff);
+        checkFinite(batch, n, i -> a[i], aOff);
         if (batch == 0 || n == 0 || k == 0 || small((double) batch * n * n * n)) {
             host.symEig(batch, n, k, a, aOff, w, wOff, v, vOff);
             return;
@@ -359,6 +374,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void symEig(int batch, int n, int k, double[] a, int aOff, double[] w, int wOff, double[] v, int vOff) {
         checkEig(batch, n, k, a.length, aOff, w.length, wOff, v, v == null ? 0 : v.length, vOff);
+        checkFinite(batch, n, i -> a[i], aOff);
         if (batch == 0 || n == 0 || k == 0 || small((double) batch * n * n * n)) {
             host.symEig(batch, n, k, a, aOff, w, wOff, v, vOff);
             return;

@@ -42,7 +42,7 @@ public final class CudaProbe {
             JCudaDriver.setExceptionsEnabled(true);
             cuInit(0);
         } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
-            return reason = "no CUDA driver: JCuda could not load its native library or libcuda.so.1 (" + e.getMessage() + ")";
+            return reason = "no CUDA driver: " + linkFailure(String.valueOf(e.getMessage()));
         } catch (RuntimeException e) {
             return reason = "cuInit failed: " + e.getMessage();
         }
@@ -64,6 +64,27 @@ public final class CudaProbe {
                     + "; Sprout's kernels need 8.0 or newer (" + detail + ")";
         }
         return reason = null;
+    }
+
+    /**
+     * One line out of JCuda's multi-line load failure (it nests the stack traces of every attempt): the
+     * missing shared object when the loader named one, else the first line.
+     */
+    static String linkFailure(String message) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("([\\w.+-]+\\.so[\\w.]*): cannot open shared object file")
+                .matcher(message);
+        String missing = null;
+        while (m.find()) {
+            if (!m.group(1).contains("JCuda")) {
+                missing = m.group(1);
+                break;
+            }
+        }
+        if (missing != null) {
+            return missing + " not found (the NVIDIA driver is not installed or not on the loader path)";
+        }
+        String first = message.lines().findFirst().orElse(message).trim();
+        return "JCuda's driver library could not be loaded (" + first + ")";
     }
 
     /** Driver version, device count and capability, as far as the probe got. */

@@ -28,6 +28,18 @@ class CudaDeviceTest {
         assertNotNull(probe.detail());
         assertFalse(probe.detail().isBlank(), "the probe always says something");
         assertEquals(CudaDevice.available(), probe.available());
+        assertFalse(probe.detail().contains("\n"), () -> "the probe's reason is one line: " + probe.detail());
+    }
+
+    @Test
+    void jcudaLoadFailuresBecomeOneLineNamingTheMissingLibrary() {
+        String jcuda = "Error while loading native library \"JCudaDriver-12.6.0-linux-x86_64\"\nOperating system name: Linux\n"
+                + "java.lang.UnsatisfiedLinkError: /tmp/libJCudaDriver-12.6.0-linux-x86_64.so: libcuda.so.1: cannot open shared "
+                + "object file: No such file or directory\n\tat java.base/java.lang.ClassLoader.loadLibrary(ClassLoader.java:2434)";
+        assertEquals("libcuda.so.1 not found (the NVIDIA driver is not installed or not on the loader path)",
+                CudaProbe.linkFailure(jcuda));
+        String other = "no JCudaDriver in java.library.path\nmore";
+        assertEquals("JCuda's driver library could not be loaded (no JCudaDriver in java.library.path)", CudaProbe.linkFailure(other));
     }
 
     @Test
