@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "sprout", mixinStandardHelpOptions = true, version = "sprout 0.1.0",
         description = "A numerical engine on which neural networks grow.",
-        subcommands = {Main.Train.class, Main.Grow.class, Main.Resume.class, Main.Doctor.class, Main.Demo.class})
+        subcommands = {Main.Train.class, Main.Grow.class, Main.Compare.class, Main.Resume.class, Main.Doctor.class, Main.Demo.class})
 public final class Main implements Callable<Integer> {
     @Option(names = "--verbose", description = "print stack traces of errors", scope = CommandLine.ScopeType.INHERIT)
     boolean verbose;
@@ -101,6 +101,21 @@ public final class Main implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             return GrowRun.run(config, "grow", null, main.out);
+        }
+    }
+
+    @Command(name = "compare", mixinStandardHelpOptions = true,
+            description = "Grow the same network by several methods (same seed, data and schedule); prints one table, writes"
+                    + " one JSON (--out) and one PNG plot of test accuracy against parameters (--plot).")
+    static final class Compare implements Callable<Integer> {
+        @ParentCommand
+        Main main;
+        @Mixin
+        CompareConfig config;
+
+        @Override
+        public Integer call() throws Exception {
+            return CompareRun.run(config, main.out);
         }
     }
 
