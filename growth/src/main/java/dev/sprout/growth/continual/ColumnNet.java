@@ -176,15 +176,16 @@ public final class ColumnNet {
         }
     }
 
-    /** Adds task {@code s}'s head ({@code classes} outputs over the last layer as it is now), initialised like a linear layer. */
-    public void addHead(int s, int classes, Rng rng) {
+    /**
+     * Adds task {@code s}'s head ({@code classes} outputs over the last layer as it is now), starting at zero: a new
+     * task starts from uniform predictions, whatever the scale of the older neurons it reuses.
+     */
+    public void addHead(int s, int classes) {
         if (s != heads.size()) {
             throw new IllegalArgumentException("column net: the next head is task " + heads.size() + "'s, not " + s + "'s");
         }
         int width = width(layers.size() - 1, s);
-        double bound = 1 / Math.sqrt(Math.max(1, width));
-        heads.add(new Tensor[] {Tensor.rand(rng, DType.F32, -bound, bound, classes, width),
-                Tensor.rand(rng, DType.F32, -bound, bound, classes)});
+        heads.add(new Tensor[] {Tensor.zeros(DType.F32, classes, width), Tensor.zeros(DType.F32, classes)});
     }
 
     public Tensor[] head(int s) {

@@ -175,7 +175,7 @@ public final class ContinualLearning {
                     net.addNeurons(l, s, n, rng);
                 }
             }
-            net.addHead(s, t.numClasses(), rng);
+            net.addHead(s, t.numClasses());
             if (m == Method.FIREFLY_CL && s > 0) {
                 net.addMask(s, o.maskLogit());
             }

@@ -10,7 +10,9 @@ public final class Metrics {
 
     /** The mean accuracy over tasks {@code 0..i} after learning task {@code i} (the last row: the final average accuracy). */
     public static double averageAccuracy(double[][] r, int i) {
-        check(r);
+        if (i < 0 || i >= r.length || r[i] == null || r[i].length < i + 1) {
+            throw new IllegalArgumentException("accuracy matrix has no row " + i + " with " + (i + 1) + " entries");
+        }
         double s = 0;
         for (int j = 0; j <= i; j++) {
             s += r[i][j];
@@ -59,8 +61,9 @@ public final class Metrics {
             throw new IllegalArgumentException("accuracy matrix has no rows");
         }
         for (int i = 0; i < r.length; i++) {
-            if (r[i].length < i + 1) {
-                throw new IllegalArgumentException("accuracy matrix row " + i + " has " + r[i].length + " entries, needs " + (i + 1));
+            if (r[i] == null || r[i].length < i + 1) {
+                throw new IllegalArgumentException("accuracy matrix row " + i + " has " + (r[i] == null ? 0 : r[i].length)
+                        + " entries, needs " + (i + 1));
             }
         }
     }

@@ -168,8 +168,8 @@ class ContinualTest {
         ColumnNet net = new ColumnNet(5, 2);
         net.addNeurons(0, 0, 3, rng);
         net.addNeurons(1, 0, 3, rng);
-        net.addHead(0, 2, rng);
-        net.addHead(1, 3, rng);
+        net.addHead(0, 2);
+        net.addHead(1, 3);
         net.addMask(1, 0.5);
         net.addNeurons(1, 1, 2, rng); // task 1 owns neurons in layer 1 only: candidates of layer 0 feed them
         Tensor x = Tensor.randn(rng, DType.F32, 1.0, 7, 5);
