@@ -206,18 +206,22 @@ final class CompareRun {
 
     static void printTable(PrintStream out, List<Outcome> outcomes, List<GrowRun.RoundRow> staticRows, List<String> sizeOf,
                            boolean cls) {
+        List<String> names = new ArrayList<>();
+        outcomes.forEach(o -> names.add(o.spec().label()));
+        sizeOf.forEach(s -> names.add("static (size of " + s + ")"));
+        int w = Math.max(6, names.stream().mapToInt(String::length).max().orElse(6));
+        String head = "%-" + w + "s  %-16s %10s  %9s  %9s  %9s%n";
         out.println();
-        out.printf(Locale.ROOT, "%-34s %-16s %10s  %9s  %9s  %9s%n", "method", "final widths", "params", cls ? "test acc" : "test loss",
-                "growth s", "total s");
+        out.printf(Locale.ROOT, head, "method", "final widths", "params", cls ? "test acc" : "test loss", "growth s", "total s");
         for (Outcome o : outcomes) {
             GrowRun.RoundRow last = o.rows().get(o.rows().size() - 1);
-            out.printf(Locale.ROOT, "%-34s %-16s %,10d  %9.4f  %9.2f  %9.1f%n", o.spec().label(), last.widths(), last.params(),
+            out.printf(Locale.ROOT, "%-" + w + "s  %-16s %,10d  %9.4f  %9.2f  %9.1f%n", o.spec().label(), last.widths(), last.params(),
                     cls ? last.test_accuracy() : last.test_loss(), o.rows().stream().mapToDouble(GrowRun.RoundRow::growth_seconds).sum(),
                     o.seconds());
         }
         for (int i = 0; i < staticRows.size(); i++) {
             GrowRun.RoundRow r = staticRows.get(i);
-            out.printf(Locale.ROOT, "%-34s %-16s %,10d  %9.4f  %9s  %9s%n", "static (size of " + sizeOf.get(i) + ")", r.widths(),
+            out.printf(Locale.ROOT, "%-" + w + "s  %-16s %,10d  %9.4f  %9s  %9s%n", "static (size of " + sizeOf.get(i) + ")", r.widths(),
                     r.params(), cls ? r.test_accuracy() : r.test_loss(), "-", "-");
         }
     }

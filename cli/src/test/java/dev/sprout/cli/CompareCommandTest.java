@@ -99,6 +99,8 @@ class CompareCommandTest {
         assertNotNull(img, "the PNG decodes");
         assertEquals(Plot.WIDTH, img.getWidth());
         assertTrue(Files.list(tmp).noneMatch(p -> p.toString().endsWith(".tmp")), "no temporary file left");
+        assertTrue(Files.getPosixFilePermissions(png).contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ),
+                "the plot is readable like any file, not private like a temporary file");
     }
 
     @Test
