@@ -56,26 +56,29 @@ final class GrowRun {
                     double growth_flops, long peak_bytes) {
     }
 
+    /** The data of a growth run: training set, validation split (and the growth sample taken from it), test set. */
+    record Data(Dataset train, Dataset validation, Dataset sample, Dataset test) {
+    }
+
+    /** Called after every round (the rows so far); returns true to stop the run there. */
+    interface RoundHook {
+        boolean after(int round, Sequential net, Optimizer opt, List<RoundRow> rows) throws IOException;
+    }
+
     static int run(GrowConfig c, String command, Checkpoint resume, PrintStream out) throws IOException {
         c.validate();
         long t0 = System.nanoTime();
         TrainRun.selectBackend(c.asTrainConfig());
         out.println("backend: " + Backends.current().name() + " (" + Backends.current().describe() + ")");
         GrowthMethod method = Methods.create(c.method, methodOptions(c));
-        TrainTest data = loadData(c);
-        Rng splitRng = new Rng(c.run.seed ^ 0x5EED5EEDL);
-        Dataset.Split split = data.train().split(c.validation, splitRng);
-        Dataset train = split.train(), validation = split.validation(), test = data.test();
-        Dataset sample = validation.head(c.growthSamples);
-        out.printf(Locale.ROOT, "data: %s, %d training / %d validation (growth statistics on %d) / %d test examples%n",
-                c.dataset.name().replace('_', '-'), train.size(), validation.size(), sample.size(), test.size());
+        Data d = data(c, out);
 
         Sequential net;
         List<RoundRow> rows = new ArrayList<>();
         int startRound = 0;
         double prior = 0;
         if (resume == null) {
-            net = buildModel(c, train);
+            net = buildModel(c, d.train());
             if (c.run.checkpoint != null && !c.run.overwrite && Files.exists(Path.of(c.run.checkpoint))) {
                 TrainRun.refuseToOverwrite(Path.of(c.run.checkpoint), net);
             }
@@ -93,21 +96,82 @@ final class GrowRun {
             out.printf(Locale.ROOT, "resuming %s after round %d of %d; widths %s%n", resume.path(), startRound - 1, c.rounds,
                     widths(net));
         }
+        check(net, method);
+        out.printf(Locale.ROOT, "method: %s; start %s, %,d parameters; %d rounds at %.0f%%, %d epochs per phase%n", method.name(),
+                widths(net), net.parameterCount(), c.rounds, 100 * c.growRatio, c.epochsPerRound);
+
+        Optimizer kept = c.keepOptimizerState && resume != null && resume.hasOptimizer() ? resume.optimizer(net) : null;
+        double priorSeconds = prior;
+        boolean stopped = rounds(c, method, d, net, startRound, rows, kept, (round, n, opt, r) -> {
+            if (c.run.checkpoint != null) {
+                Map<String, String> meta = new LinkedHashMap<>();
+                meta.put("command", "grow");
+                meta.put("config", TrainRun.JSON.writeValueAsString(c));
+                meta.put("round", Integer.toString(round));
+                meta.put("rounds", TrainRun.JSON.writeValueAsString(r));
+                meta.put("seconds", Double.toString(priorSeconds + (System.nanoTime() - t0) / 1e9));
+                Checkpoint.save(Path.of(c.run.checkpoint), n, opt, meta);
+            }
+            if (c.run.stopAfter != null && round >= c.run.stopAfter && round < c.rounds) {
+                out.printf(Locale.ROOT, "stopped after round %d of %d (--stop-after)%n", round, c.rounds);
+                return true;
+            }
+            return false;
+        }, out);
+        if (stopped) {
+            return 0;
+        }
+        double total = prior + (System.nanoTime() - t0) / 1e9;
+        printTable(out, rows, d.test().isClassification());
+        if (c.run.out != null) {
+            writeResults(Path.of(c.run.out), command, c, method.name(), rows, net, net.flopsPerExample(d.train().exampleShape()), total);
+            out.println("results: " + c.run.out);
+        }
+        return 0;
+    }
+
+    /** Loads the data, holds out the validation split (seeded by the run's seed) and says what it has. */
+    static Data data(GrowthSchedule c, PrintStream out) {
+        TrainTest data = loadData(c);
+        Rng splitRng = new Rng(c.run.seed ^ 0x5EED5EEDL);
+        Dataset.Split split = data.train().split(c.validation, splitRng);
+        Dataset train = split.train(), validation = split.validation(), test = data.test();
+        Dataset sample = validation.head(c.growthSamples);
+        out.printf(Locale.ROOT, "data: %s, %d training / %d validation (growth statistics on %d) / %d test examples%n",
+                c.dataset.name().replace('_', '-'), train.size(), validation.size(), sample.size(), test.size());
+        return new Data(train, validation, sample, test);
+    }
+
+    /** Refuses, before any training, a network without growable layers or one the method cannot grow. */
+    static void check(Sequential net, GrowthMethod method) {
         if (Site.find(net).isEmpty()) {
             throw new IllegalArgumentException("model has no growable layer (a linear or conv layer followed by an activation"
                     + " and another weight layer)");
         }
-        method.check(net); // an unsupported model is refused before any training
-        out.printf(Locale.ROOT, "method: %s; start %s, %,d parameters; %d rounds at %.0f%%, %d epochs per phase%n", method.name(),
-                widths(net), net.parameterCount(), c.rounds, 100 * c.growRatio, c.epochsPerRound);
+        if (method != null) {
+            method.check(net); // an unsupported model is refused before any training
+        }
+    }
 
-        Optimizer kept = c.keepOptimizerState ? (resume != null && resume.hasOptimizer() ? resume.optimizer(net) : optimizer(c, net)) : null;
+    /**
+     * Rounds {@code startRound..c.rounds} of a run: growth by {@code method} (none in round 0, nor at all when the
+     * method is null: a static network trained on the same schedule), then a training phase; appends a row per round
+     * to {@code rows}. {@code kept}: the optimizer to keep through the run (--keep-optimizer-state; null: a new one,
+     * or a fresh one per phase). Returns true when the hook stopped the run.
+     */
+    static boolean rounds(GrowthSchedule c, GrowthMethod method, Data d, Sequential net, int startRound, List<RoundRow> rows,
+                          Optimizer kept, RoundHook hook, PrintStream out) throws IOException {
+        Dataset train = d.train(), sample = d.sample(), test = d.test();
+        if (c.keepOptimizerState && kept == null) {
+            kept = optimizer(c, net);
+        }
+        String label = method == null ? "static" : method.name();
         for (int round = startRound; round <= c.rounds; round++) {
             Optimizer opt = kept != null ? kept : optimizer(c, net);
             Double before = null, after = null, predicted = null;
             int added = 0, splitCount = 0, fresh = 0, layersAdded = 0;
             CostMeter cost = new CostMeter();
-            if (round > 0) {
+            if (round > 0 && method != null) {
                 before = Trainer.evaluate(net, sample, 256).loss();
                 GrowthContext ctx = new GrowthContext(net, sample, 256, c.growRatio, new Rng(c.run.seed * 31 + round), cost,
                         train);
@@ -122,7 +186,7 @@ final class GrowRun {
                     predicted = null;
                 }
                 out.printf(Locale.ROOT, "round %d: %s added %d neurons (%d splits, %d new%s) -> %s; validation loss %.4f -> %.4f%s;"
-                        + " growth %.2f s%n", round, method.name(), added, splitCount, fresh,
+                        + " growth %.2f s%n", round, label, added, splitCount, fresh,
                         layersAdded == 0 ? "" : ", " + layersAdded + (layersAdded == 1 ? " layer" : " layers"), widths(net), before, after,
                         predicted == null ? "" : String.format(Locale.ROOT, " (predicted decrease %.3g)", predicted), cost.totalSeconds());
             }
@@ -138,30 +202,14 @@ final class GrowRun {
             rows.add(new RoundRow(round, widths(net), net.parameterCount(), ev.accuracy(), ev.loss(), trainLoss, before, after,
                     predicted, before == null ? null : before - after, added, splitCount, fresh, layersAdded, cost.totalSeconds(), cost.seconds(), trainSeconds,
                     cost.flops(), cost.peakBytes()));
-            out.printf(Locale.ROOT, "round %d: trained %d epochs in %.1f s; train loss %.4f, test %s %.4f%n", round,
-                    c.epochsPerRound, trainSeconds, trainLoss, test.isClassification() ? "accuracy" : "loss",
-                    test.isClassification() ? ev.accuracy() : ev.loss());
-            if (c.run.checkpoint != null) {
-                Map<String, String> meta = new LinkedHashMap<>();
-                meta.put("command", "grow");
-                meta.put("config", TrainRun.JSON.writeValueAsString(c));
-                meta.put("round", Integer.toString(round));
-                meta.put("rounds", TrainRun.JSON.writeValueAsString(rows));
-                meta.put("seconds", Double.toString(prior + (System.nanoTime() - t0) / 1e9));
-                Checkpoint.save(Path.of(c.run.checkpoint), net, opt, meta);
-            }
-            if (c.run.stopAfter != null && round >= c.run.stopAfter && round < c.rounds) {
-                out.printf(Locale.ROOT, "stopped after round %d of %d (--stop-after)%n", round, c.rounds);
-                return 0;
+            out.printf(Locale.ROOT, "round %d: %strained %d epochs in %.1f s; train loss %.4f, test %s %.4f%n", round,
+                    method == null ? "(static " + widths(net) + ") " : "", c.epochsPerRound, trainSeconds, trainLoss,
+                    test.isClassification() ? "accuracy" : "loss", test.isClassification() ? ev.accuracy() : ev.loss());
+            if (hook != null && hook.after(round, net, opt, rows)) {
+                return true;
             }
         }
-        double total = prior + (System.nanoTime() - t0) / 1e9;
-        printTable(out, rows, test.isClassification());
-        if (c.run.out != null) {
-            writeResults(Path.of(c.run.out), command, c, method.name(), rows, net, net.flopsPerExample(train.exampleShape()), total);
-            out.println("results: " + c.run.out);
-        }
-        return 0;
+        return false;
     }
 
     /** The method's options from the command line (a method that does not know one refuses it, naming its own). */
@@ -180,7 +228,7 @@ final class GrowRun {
      * A fresh optimizer per phase, as the official growth code does after growth (its learning rate restarts too);
      * with --keep-optimizer-state one optimizer lives through the run and surgery remaps its state.
      */
-    private static Optimizer optimizer(GrowConfig c, Module net) {
+    private static Optimizer optimizer(GrowthSchedule c, Module net) {
         return TrainRun.newOptimizer(c.run.optimizer, net, c.run.lr, c.run.momentum, 0.0);
     }
 
@@ -192,31 +240,31 @@ final class GrowRun {
         return w;
     }
 
-    static TrainTest loadData(GrowConfig c) {
+    static TrainTest loadData(GrowthSchedule c) {
         TrainTest d = switch (c.dataset) {
             case builtin -> FashionMnist.builtin();
             case fashion_mnist -> FashionMnist.load(c.run.data == null ? FashionMnist.DEFAULT_DIR : Path.of(c.run.data));
             case teacher -> Synthetic.teacher(20, 16, 1, 4000, 1000, 0.05, c.run.seed);
             case rbf_teacher -> Synthetic.rbfTeacher(1, 15, 1000, 500, 0.0, c.run.seed);
         };
-        if (c.run.data != null && c.dataset != GrowConfig.DatasetKind.fashion_mnist) {
+        if (c.run.data != null && c.dataset != GrowthSchedule.DatasetKind.fashion_mnist) {
             throw new IllegalArgumentException("--data is only used with --dataset fashion-mnist");
         }
         TrainTest t = new TrainTest(TrainRun.limit(d.train(), c.run.trainLimit), TrainRun.limit(d.test(), c.run.testLimit));
-        if (c.dataset != GrowConfig.DatasetKind.rbf_teacher) {
+        if (c.dataset != GrowthSchedule.DatasetKind.rbf_teacher) {
             t = t.normalised();
         }
         boolean images = t.train().exampleShape().length == 3;
-        if (c.model == GrowConfig.ModelKind.cnn && !images) {
+        if (c.model == GrowthSchedule.ModelKind.cnn && !images) {
             throw new IllegalArgumentException("--model cnn needs image data; dataset " + c.dataset + " has feature vectors");
         }
-        if (c.model != GrowConfig.ModelKind.cnn && images && c.pool == 1) {
+        if (c.model != GrowthSchedule.ModelKind.cnn && images && c.pool == 1) {
             t = t.flatten();
         }
         return t;
     }
 
-    static Sequential buildModel(GrowConfig c, Dataset train) {
+    static Sequential buildModel(GrowthSchedule c, Dataset train) {
         Rng rng = new Rng(c.run.seed).split();
         int w = c.initialWidth;
         int outputs = train.isClassification() ? train.numClasses() : train.outputSize();
@@ -271,7 +319,7 @@ final class GrowRun {
         return d == null ? "-" : String.format(Locale.ROOT, "%.3g", d);
     }
 
-    static void writeResults(Path file, String command, GrowConfig c, String method, List<RoundRow> rows, Sequential net,
+    static void writeResults(Path file, String command, GrowthSchedule c, String method, List<RoundRow> rows, Sequential net,
                              long flops, double seconds) throws IOException {
         Map<String, Object> root = TrainRun.resultsHeader(command, c);
         root.put("method", method);

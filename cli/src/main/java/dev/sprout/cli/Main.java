@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "sprout", mixinStandardHelpOptions = true, version = "sprout 0.1.0",
         description = "A numerical engine on which neural networks grow.",
-        subcommands = {Main.Train.class, Main.Grow.class, Main.Resume.class, Main.Doctor.class, Main.Demo.class})
+        subcommands = {Main.Train.class, Main.Grow.class, Main.Compare.class, Main.Continual.class, Main.Resume.class, Main.Doctor.class, Main.Demo.class})
 public final class Main implements Callable<Integer> {
     @Option(names = "--verbose", description = "print stack traces of errors", scope = CommandLine.ScopeType.INHERIT)
     boolean verbose;
@@ -101,6 +101,36 @@ public final class Main implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             return GrowRun.run(config, "grow", null, main.out);
+        }
+    }
+
+    @Command(name = "compare", mixinStandardHelpOptions = true,
+            description = "Grow the same network by several methods (same seed, data and schedule); prints one table, writes"
+                    + " one JSON (--out) and one PNG plot of test accuracy against parameters (--plot).")
+    static final class Compare implements Callable<Integer> {
+        @ParentCommand
+        Main main;
+        @Mixin
+        CompareConfig config;
+
+        @Override
+        public Integer call() throws Exception {
+            return CompareRun.run(config, main.out);
+        }
+    }
+
+    @Command(name = "continual", mixinStandardHelpOptions = true,
+            description = "Learn a task-incremental stream (split Fashion-MNIST) by a continual-learning method; prints the"
+                    + " accuracy on every task after each task, average accuracy, forgetting and parameters; JSON with --out.")
+    static final class Continual implements Callable<Integer> {
+        @ParentCommand
+        Main main;
+        @Mixin
+        ContinualConfig config;
+
+        @Override
+        public Integer call() throws Exception {
+            return ContinualRun.run(config, main.out);
         }
     }
 

@@ -174,4 +174,29 @@ class GrowCommandTest {
             }
         }
     }
+
+    /**
+     * NASH's children train on the training split and are chosen on the validation split: the test set never feeds
+     * growth, so a run with another test set grows and trains exactly the same network.
+     */
+    @Test
+    void nashNeverSeesTheTestSet() throws IOException {
+        Path a = tmp.resolve("a.ck"), b = tmp.resolve("b.ck"), ja = tmp.resolve("a.json"), jb = tmp.resolve("b.json");
+        String[] nash = {"grow", "--method", "nash", "--train-limit", "800", "--rounds", "1", "--epochs-per-round", "1",
+                "--growth-samples", "100", "--no-progress", "--seed", "4"};
+        assertEquals(0, run(with(nash, "--test-limit", "300", "--checkpoint", a.toString(), "--out", ja.toString())), err());
+        assertEquals(0, run(with(nash, "--test-limit", "50", "--checkpoint", b.toString(), "--out", jb.toString())), err());
+        JsonNode ra = new ObjectMapper().readTree(ja.toFile()).get("rounds"), rb = new ObjectMapper().readTree(jb.toFile()).get("rounds");
+        assertEquals("nash", new ObjectMapper().readTree(ja.toFile()).get("method").asText());
+        assertTrue(ra.get(1).get("neurons_split").asInt() > 0, ra.toString());
+        assertTrue(ra.get(1).get("growth_phase_seconds").has("children"), ra.toString());
+        for (String k : new String[] {"loss_before_growth", "loss_after_growth", "train_loss"}) {
+            assertEquals(ra.get(1).get(k).asDouble(), rb.get(1).get(k).asDouble(), k);
+        }
+        Checkpoint ca = Checkpoint.load(a), cb = Checkpoint.load(b);
+        assertEquals(ca.architecture(), cb.architecture());
+        for (String k : ca.parameters().keySet()) {
+            assertArrayEquals(ca.parameters().get(k).toFloatArray(), cb.parameters().get(k).toFloatArray(), "parameter " + k);
+        }
+    }
 }

@@ -36,6 +36,7 @@ public final class Methods {
         REGISTRY.put(Firefly.DEEP_NAME, o -> new Firefly(o, true));
         REGISTRY.put(Net2Net.NAME, Net2Net::new);
         REGISTRY.put(GradMax.NAME, GradMax::new);
+        REGISTRY.put(Nash.NAME, Nash::new);
     }
 
     /** The registered names, in registration order. */

@@ -1,7 +1,11 @@
 package dev.sprout.growth;
 
+import dev.sprout.tensor.Tensor;
+
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What a growth method proposes: neurons to split (with offspring directions and weights) and new neurons to add
@@ -12,18 +16,33 @@ import java.util.List;
  * {@code w1} and {@code w2} ({@code w1 + w2 = 1}, so at {@code eps = 0} the network computes the same function).
  * Directions cover the neuron's incoming weights (its row of a linear layer, its {@code C_in x k x k} filter of a
  * convolution); the bias and batch-norm statistics are copied.
+ *
+ * <p>{@code trained}: parameters and buffers (by dotted name, shaped as after the plan) that the grown network takes
+ * once the structure has changed; empty for every method that only grows. NASH uses it: its plan is the random
+ * change of the child it kept, and {@code trained} that child's weights after its brief training.
  */
-public record Plan(List<Split> splits, List<NewNeuron> additions, List<NewLayer> layers) {
+public record Plan(List<Split> splits, List<NewNeuron> additions, List<NewLayer> layers, Map<String, Tensor> trained) {
 
     public Plan {
         splits = List.copyOf(splits);
         additions = List.copyOf(additions);
         layers = List.copyOf(layers);
+        trained = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(trained));
+    }
+
+    /** A plan that widens and deepens, without trained state. */
+    public Plan(List<Split> splits, List<NewNeuron> additions, List<NewLayer> layers) {
+        this(splits, additions, layers, Map.of());
     }
 
     /** A plan that only widens layers. */
     public Plan(List<Split> splits, List<NewNeuron> additions) {
         this(splits, additions, List.of());
+    }
+
+    /** The same changes, after which the network takes {@code state} (see the class comment). */
+    public Plan withTrained(Map<String, Tensor> state) {
+        return new Plan(splits, additions, layers, state);
     }
 
     public static Plan empty() {

@@ -69,8 +69,25 @@ public final class Surgery {
         }
     }
 
-    /** Applies the plan; {@code optimizer} may be null (new layers start with fresh state). Returns the number of neurons added. */
+    /**
+     * Applies the plan; {@code optimizer} may be null (new layers start with fresh state). Returns the number of
+     * neurons added. A plan with trained state ({@link Plan#trained}) is first tried on a copy of the network, so a
+     * state that does not fit the grown network is refused before anything changes; then the state is loaded after
+     * the structural changes (optimizer state stays as remapped).
+     */
     public static int apply(Sequential net, Plan plan, Optimizer optimizer) {
+        if (!plan.trained().isEmpty()) {
+            Sequential trial = Networks.copy(net);
+            applyStructure(trial, plan, null);
+            Networks.load(trial, plan.trained());
+            int added = applyStructure(net, plan, optimizer);
+            Networks.load(net, plan.trained());
+            return added;
+        }
+        return applyStructure(net, plan, optimizer);
+    }
+
+    private static int applyStructure(Sequential net, Plan plan, Optimizer optimizer) {
         Map<String, Site> sites = new LinkedHashMap<>();
         for (Site s : Site.find(net)) {
             sites.put(s.name(), s);
