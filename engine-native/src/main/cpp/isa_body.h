@@ -23,6 +23,8 @@ struct Vec<float> {
     static inline V mul(V a, V b) { return _mm512_mul_ps(a, b); }
     static inline V add(V a, V b) { return _mm512_add_ps(a, b); }
     static inline T sum(V a) { return _mm512_reduce_add_ps(a); }
+    static inline V loadPart(const T* p, int n) { return _mm512_maskz_loadu_ps((__mmask16) ((1u << n) - 1), p); }
+    static inline void storePart(T* p, V v, int n) { _mm512_mask_storeu_ps(p, (__mmask16) ((1u << n) - 1), v); }
 };
 template <>
 struct Vec<double> {
@@ -37,6 +39,8 @@ struct Vec<double> {
     static inline V mul(V a, V b) { return _mm512_mul_pd(a, b); }
     static inline V add(V a, V b) { return _mm512_add_pd(a, b); }
     static inline T sum(V a) { return _mm512_reduce_add_pd(a); }
+    static inline V loadPart(const T* p, int n) { return _mm512_maskz_loadu_pd((__mmask8) ((1u << n) - 1), p); }
+    static inline void storePart(T* p, V v, int n) { _mm512_mask_storeu_pd(p, (__mmask8) ((1u << n) - 1), v); }
 };
 #else
 static constexpr const char* ISA_NAME = "avx2";
@@ -58,6 +62,11 @@ struct Vec<float> {
         s = _mm_add_ss(s, _mm_movehdup_ps(s));
         return _mm_cvtss_f32(s);
     }
+    static inline __m256i mask(int n) {
+        return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    }
+    static inline V loadPart(const T* p, int n) { return _mm256_maskload_ps(p, mask(n)); }
+    static inline void storePart(T* p, V v, int n) { _mm256_maskstore_ps(p, mask(n), v); }
 };
 template <>
 struct Vec<double> {
@@ -75,6 +84,11 @@ struct Vec<double> {
         __m128d s = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
         return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
     }
+    static inline __m256i mask(int n) {
+        return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
+    }
+    static inline V loadPart(const T* p, int n) { return _mm256_maskload_pd(p, mask(n)); }
+    static inline void storePart(T* p, V v, int n) { _mm256_maskstore_pd(p, mask(n), v); }
 };
 #endif
 
