@@ -8,8 +8,10 @@
 //   2. U12 = L11^-1 A12: row axpys on the panel's rows right of the panel;
 //   3. A22 -= L21 U12: one packed gemm (gemmOne / cgemmOne), i.e. ~all 2/3 n^3 (complex: 8/3 n^3) flops run at
 //      gemm speed, and the trailing matrix is streamed once per panel instead of once per column.
-// Solve: row exchanges on B, then forward (unit L) and backward (U) substitution as row axpys of length nrhs
-// (for nrhs = 1, row dot products). O(n^2 nrhs): at nrhs = n (inverse) this is 2n^3 and not yet blocked.
+// Solve: row exchanges on B, then forward (unit L) and backward (U) substitution in row blocks of NB: each block
+// first subtracts the contribution of the blocks already solved with one gemm (at nrhs = n, the inverse, that is
+// almost all of the 2n^3 flops), then finishes with row axpys of length nrhs inside the block. For nrhs = 1: row dot
+// products; for complex nrhs < 16: row axpys throughout.
 
 static constexpr int LU_NB = 64;
 
@@ -73,22 +75,35 @@ static int gesv(int n, int nrhs, T* a, T* b) {
         }
         return 0;
     }
-    for (long i = 0; i < n; i++) {
-        T* bi = b + i * nrhs;
-        for (long t = 0; t < i; t++) {
-            T l = a[i * n + t];
-            if (l != T(0)) eigAxpyNeg(l, b + t * nrhs, bi, nrhs);
+    // forward (unit L) and backward (U) substitution in row blocks of LU_NB: the part of each block's update that
+    // uses earlier blocks is one gemm, the rest row axpys inside the block
+    for (long i0 = 0; i0 < n; i0 += LU_NB) {
+        long i1 = std::min<long>(n, i0 + LU_NB);
+        if (i0 > 0)
+            gemmOne<T>(false, false, i1 - i0, nrhs, i0, T(-1), a + i0 * n, n, b, nrhs, T(1), b + i0 * nrhs, nrhs);
+        for (long i = i0; i < i1; i++) {
+            T* bi = b + i * nrhs;
+            for (long t = i0; t < i; t++) {
+                T l = a[i * n + t];
+                if (l != T(0)) eigAxpyNeg(l, b + t * nrhs, bi, nrhs);
+            }
         }
     }
-    for (long i = n - 1; i >= 0; i--) {
-        T* bi = b + i * nrhs;
-        const T* ri = a + i * n;
-        for (long t = i + 1; t < n; t++) {
-            T u = ri[t];
-            if (u != T(0)) eigAxpyNeg(u, b + t * nrhs, bi, nrhs);
+    for (long i1 = n; i1 > 0; i1 -= LU_NB) {
+        long i0 = std::max<long>(0, i1 - LU_NB);
+        if (i1 < n)
+            gemmOne<T>(false, false, i1 - i0, nrhs, n - i1, T(-1), a + i0 * n + i1, n, b + i1 * nrhs, nrhs, T(1),
+                       b + i0 * nrhs, nrhs);
+        for (long i = i1 - 1; i >= i0; i--) {
+            T* bi = b + i * nrhs;
+            const T* ri = a + i * n;
+            for (long t = i + 1; t < i1; t++) {
+                T u = ri[t];
+                if (u != T(0)) eigAxpyNeg(u, b + t * nrhs, bi, nrhs);
+            }
+            T inv = T(1) / ri[i];
+            for (long c = 0; c < nrhs; c++) bi[c] *= inv;
         }
-        T inv = T(1) / ri[i];
-        for (long c = 0; c < nrhs; c++) bi[c] *= inv;
     }
     return 0;
 }
@@ -161,17 +176,30 @@ static int cgesv(int n, int nrhs, float* a, float* b) {
     for (int j = 0; j < n; j++) {
         if (piv[j] != j) std::swap_ranges(b + j * ldb, b + j * ldb + ldb, b + (long) piv[j] * ldb);
     }
-    for (long i = 0; i < n; i++) {
-        float* bi = b + i * ldb;
-        for (long t = 0; t < i; t++) {
-            float lr = a[i * ld + 2 * t], li = a[i * ld + 2 * t + 1];
-            if (lr != 0.0f || li != 0.0f) cAxpyNeg(lr, li, b + t * ldb, bi, nrhs);
+    // blocked substitutions as in gesv; with few right-hand sides the 4M products do not pay, so plain row axpys
+    const long nb = nrhs >= 16 ? LU_NB : n;
+    for (long i0 = 0; i0 < n; i0 += nb) {
+        long i1 = std::min<long>(n, i0 + nb);
+        if (i0 > 0)
+            cgemmOne(0, 0, i1 - i0, nrhs, i0, -1.0f, 0.0f, a + i0 * ld, n, b, nrhs, 1.0f, 0.0f, b + i0 * ldb, nrhs);
+        for (long i = i0; i < i1; i++) {
+            float* bi = b + i * ldb;
+            for (long t = i0; t < i; t++) {
+                float lr = a[i * ld + 2 * t], li = a[i * ld + 2 * t + 1];
+                if (lr != 0.0f || li != 0.0f) cAxpyNeg(lr, li, b + t * ldb, bi, nrhs);
+            }
         }
     }
     for (long i = n - 1; i >= 0; i--) {
+        long blockEnd = std::min<long>(n, (i / nb + 1) * nb);
+        if (i + 1 == blockEnd && blockEnd < n) {  // first row handled in this block: fold in the later blocks
+            long i0 = i / nb * nb;
+            cgemmOne(0, 0, blockEnd - i0, nrhs, n - blockEnd, -1.0f, 0.0f, a + i0 * ld + 2 * blockEnd, n,
+                     b + blockEnd * ldb, nrhs, 1.0f, 0.0f, b + i0 * ldb, nrhs);
+        }
         float* bi = b + i * ldb;
         const float* ri = a + i * ld;
-        for (long t = i + 1; t < n; t++) {
+        for (long t = i + 1; t < blockEnd; t++) {
             float ur = ri[2 * t], ui = ri[2 * t + 1];
             if (ur != 0.0f || ui != 0.0f) cAxpyNeg(ur, ui, b + t * ldb, bi, nrhs);
         }

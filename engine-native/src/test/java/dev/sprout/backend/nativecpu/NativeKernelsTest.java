@@ -226,53 +226,54 @@ class NativeKernelsTest {
     // ------------------------------------------------------------------------------------------ linear algebra
 
     @TestFactory
-    List<DynamicTest> gesvAcrossLuPanelsMatchesJava() {
+    List<DynamicTest> gesvAcrossLuPanelsAndSolveBlocks() {
         return perIsa("gesv", be -> {
             Rng r = new Rng(10);
-            for (int n : new int[] {63, 64, 65, 200}) {
-                double[] a = randd(r, n * n), x = randd(r, n * 2);
+            for (int[] shape : new int[][] {{63, 2}, {64, 2}, {65, 20}, {200, 2}, {200, 70}}) {
+                int n = shape[0], nrhs = shape[1];
+                double[] a = randd(r, n * n), x = randd(r, n * nrhs);
                 for (int i = 0; i < n; i++) {
                     a[i * n + i] += n;
                 }
-                double[] b = new double[n * 2];
+                double[] b = new double[n * nrhs];
                 for (int i = 0; i < n; i++) {
-                    for (int j = 0; j < 2; j++) {
+                    for (int j = 0; j < nrhs; j++) {
                         for (int p = 0; p < n; p++) {
-                            b[i * 2 + j] += a[i * n + p] * x[p * 2 + j];
+                            b[i * nrhs + j] += a[i * n + p] * x[p * nrhs + j];
                         }
                     }
                 }
                 double[] lu = a.clone(), sol = b.clone();
-                assertEquals(0, be.gesv(n, 2, lu, 0, sol, 0));
+                assertEquals(0, be.gesv(n, nrhs, lu, 0, sol, 0));
                 for (int i = 0; i < sol.length; i++) {
-                    assertEquals(x[i], sol[i], 1e3 * EPS64 * n, "gesv n=" + n);
+                    assertEquals(x[i], sol[i], 1e3 * EPS64 * n, "gesv n=" + n + " nrhs=" + nrhs);
                 }
                 // c64: A + 0i, B + 0i, as interleaved complex
-                float[] ca = new float[2 * n * n], cb = new float[2 * n * 2];
+                float[] ca = new float[2 * n * n], cb = new float[2 * n * nrhs];
                 for (int i = 0; i < n * n; i++) {
                     ca[2 * i] = (float) a[i];
                     ca[2 * i + 1] = (float) (0.1 * a[(i * 7) % (n * n)]);
                 }
-                float[] cx = new float[2 * n * 2];
+                float[] cx = new float[2 * n * nrhs];
                 for (int i = 0; i < cx.length; i++) {
                     cx[i] = (float) r.normal();
                 }
                 for (int i = 0; i < n; i++) {
-                    for (int j = 0; j < 2; j++) {
+                    for (int j = 0; j < nrhs; j++) {
                         double sr = 0, si = 0;
                         for (int p = 0; p < n; p++) {
                             double ar = ca[2 * (i * n + p)], ai = ca[2 * (i * n + p) + 1];
-                            double xr = cx[2 * (p * 2 + j)], xi = cx[2 * (p * 2 + j) + 1];
+                            double xr = cx[2 * (p * nrhs + j)], xi = cx[2 * (p * nrhs + j) + 1];
                             sr += ar * xr - ai * xi;
                             si += ar * xi + ai * xr;
                         }
-                        cb[2 * (i * 2 + j)] = (float) sr;
-                        cb[2 * (i * 2 + j) + 1] = (float) si;
+                        cb[2 * (i * nrhs + j)] = (float) sr;
+                        cb[2 * (i * nrhs + j) + 1] = (float) si;
                     }
                 }
-                assertEquals(0, be.cgesv(n, 2, ca, 0, cb, 0));
+                assertEquals(0, be.cgesv(n, nrhs, ca, 0, cb, 0));
                 for (int i = 0; i < cb.length; i++) {
-                    assertEquals(cx[i], cb[i], 2e3 * EPS32 * n, "cgesv n=" + n);
+                    assertEquals(cx[i], cb[i], 2e3 * EPS32 * n, "cgesv n=" + n + " nrhs=" + nrhs);
                 }
             }
         });
