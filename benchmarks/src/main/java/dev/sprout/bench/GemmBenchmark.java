@@ -2,6 +2,8 @@ package dev.sprout.bench;
 
 import dev.sprout.backend.GemmShape;
 import dev.sprout.backend.java.JavaGemm;
+import dev.sprout.backend.nativecpu.NativeBackend;
+import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas_full;
 import org.openjdk.jmh.annotations.AuxCounters;
@@ -24,44 +26,54 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Square f32 matrix product {@code C = A B} (row-major, n x n, beta = 0) on one thread: Sprout's pure-Java kernel
- * ({@link JavaGemm}) against OpenBLAS ({@code cblas_sgemm} from bytedeco's OpenBLAS 0.3.31 on off-heap
- * {@link FloatPointer}s, {@code openblas_set_num_threads(1)}).
+ * Square matrix product {@code C = A B} (row-major, n x n, beta = 0), f32 and f64, on 1 or 2 kernel threads:
+ * Sprout's native backend ({@link NativeBackend}, widest ISA the CPU runs), Sprout's pure-Java kernel
+ * ({@link JavaGemm}), and OpenBLAS ({@code cblas_sgemm}/{@code cblas_dgemm} from bytedeco's OpenBLAS 0.3.31 on off-heap
+ * pointers, {@code openblas_set_num_threads(threads)}).
  *
- * <p>GFLOP/s = the {@code flop} secondary metric (ops/s) / 1e9 ({@code 2 n^3} flops per call). Run it with
+ * <p>{@code threads} is the kernel's thread count (one JMH thread calls it): the native backend splits a product
+ * into row ranges across its threads when each piece holds ~1 ms of work, the Java kernel likewise, OpenBLAS as it
+ * does. GFLOP/s = the {@code flop} secondary metric (ops/s) / 1e9 ({@code 2 n^3} flops per call). Run it with
  * {@code benchmarks/run-gemm.sh}, which clears {@code OPENBLAS_CORETYPE} / {@code OPENBLAS_L2_SIZE} for the run
- * (they pin this box to the Haswell kernels, half speed) and prints a table. The setup prints one
- * {@code # sprout-bench:} line per trial with the OpenBLAS core (kernel family) or the Sprout kernel and its
- * warm-up time; the script reports them.
+ * (OpenBLAS then picks its AVX-512 kernels where the CPU has them), prints a table with the ratio to OpenBLAS and
+ * writes the summary JSON. The setup prints one {@code # sprout-bench:} line per trial with the OpenBLAS core (kernel
+ * family), the native ISA or the Java kernel; the script reports them.
  *
- * <p>Warm-up: {@link JavaGemm#warmUp()} in the trial setup (Vector API code is ~1000x slower before C2 compiles
- * it), then 5 x 1 s of JMH warm-up iterations; measurement 5 x 1 s; one fork with the Vector API module.
- * {@code n} may be set to any value in [64, 2048] with {@code -p n=...}.
+ * <p>Warm-up: {@link JavaGemm#warmUp()} for the Java kernel (Vector API code is ~1000x slower before C2 compiles
+ * it), then 3 x 1 s of JMH warm-up iterations; measurement 3 x 1 s; one fork per trial. {@code n} may be set to any
+ * value in [64, 2048] with {@code -p n=...}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 5, time = 1, timeUnit = TimeUnit.SECONDS)
-@Measurement(iterations = 5, time = 1, timeUnit = TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+@Warmup(iterations = 3, time = 1, timeUnit = TimeUnit.SECONDS)
+@Measurement(iterations = 3, time = 1, timeUnit = TimeUnit.SECONDS)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xss8m"})
 @Threads(1)
 public class GemmBenchmark {
+    public static final String NATIVE = "sprout-native";
     public static final String SPROUT = "sprout-java";
     public static final String OPENBLAS = "openblas";
 
-    @Param({"256", "512", "1024"})
+    @Param({"64", "128", "256", "512", "1024", "2048"})
     public int n;
 
-    @Param({SPROUT, OPENBLAS})
+    @Param({NATIVE, SPROUT, OPENBLAS})
     public String impl;
 
-    private float[] a;
-    private float[] b;
-    private float[] c;
+    @Param({"f32", "f64"})
+    public String dtype;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    private float[] a, b, c;
+    private double[] ad, bd, cd;
     private GemmShape shape;
-    private FloatPointer pa;
-    private FloatPointer pb;
-    private FloatPointer pc;
+    private NativeBackend nat;
+    private FloatPointer pa, pb, pc;
+    private DoublePointer pad, pbd, pcd;
+    private boolean f64;
 
     /** Floating-point operations done in the current iteration (JMH reports them per second). */
     @State(Scope.Thread)
@@ -80,32 +92,54 @@ public class GemmBenchmark {
         if (n < 64 || n > 2048) {
             throw new IllegalArgumentException("n must be in [64, 2048], got " + n);
         }
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        f64 = switch (dtype) {
+            case "f32" -> false;
+            case "f64" -> true;
+            default -> throw new IllegalArgumentException("dtype must be f32 or f64, got " + dtype);
+        };
         SplittableRandom r = new SplittableRandom(42);
         a = new float[n * n];
         b = new float[n * n];
         c = new float[n * n];
+        ad = new double[n * n];
+        bd = new double[n * n];
+        cd = new double[n * n];
         for (int i = 0; i < n * n; i++) {
             a[i] = (float) (r.nextDouble() - 0.5);
             b[i] = (float) (r.nextDouble() - 0.5);
+            ad[i] = a[i];
+            bd[i] = b[i];
         }
         shape = GemmShape.of(false, false, n, n, n);
+        String head = "# sprout-bench: impl=" + impl + " dtype=" + dtype + " n=" + n + " threads=" + threads;
         switch (impl) {
+            case NATIVE:
+                nat = new NativeBackend(NativeBackend.best().isa(), threads);
+                System.out.println(head + " isa=" + nat.isa().label() + " describe=" + nat.describe());
+                break;
             case SPROUT:
                 long ms = JavaGemm.warmUp().toMillis();
-                System.out.println("# sprout-bench: impl=" + SPROUT + " n=" + n + " kernel=" + JavaGemm.kernelDescription()
-                        + " warmUp=" + ms + "ms jdk=" + Runtime.version());
+                System.out.println(head + " kernel=" + JavaGemm.kernelDescription() + " warmUp=" + ms + "ms jdk=" + Runtime.version());
                 break;
             case OPENBLAS:
-                openblas_full.openblas_set_num_threads(1);
-                pa = new FloatPointer(a);
-                pb = new FloatPointer(b);
-                pc = new FloatPointer((long) n * n);
-                System.out.println("# sprout-bench: impl=" + OPENBLAS + " n=" + n + " corename="
-                        + openblas_full.openblas_get_corename().getString() + " config=" + openblas_full.openblas_get_config().getString()
-                        + " OPENBLAS_CORETYPE=" + System.getenv("OPENBLAS_CORETYPE"));
+                openblas_full.openblas_set_num_threads(threads);
+                if (f64) {
+                    pad = new DoublePointer(ad);
+                    pbd = new DoublePointer(bd);
+                    pcd = new DoublePointer((long) n * n);
+                } else {
+                    pa = new FloatPointer(a);
+                    pb = new FloatPointer(b);
+                    pc = new FloatPointer((long) n * n);
+                }
+                System.out.println(head + " corename=" + openblas_full.openblas_get_corename().getString() + " config="
+                        + openblas_full.openblas_get_config().getString() + " OPENBLAS_CORETYPE=" + System.getenv("OPENBLAS_CORETYPE"));
                 break;
             default:
-                throw new IllegalArgumentException("impl must be " + SPROUT + " or " + OPENBLAS + ", got " + impl);
+                throw new IllegalArgumentException("impl must be " + NATIVE + ", " + SPROUT + " or " + OPENBLAS + ", got " + impl);
         }
         run();
         check();
@@ -113,11 +147,30 @@ public class GemmBenchmark {
 
     /** One product; the result stays in c / pc, which outlive the call, so it cannot be optimised away. */
     private void run() {
-        if (pa == null) {
-            JavaGemm.sgemm(shape, 1f, a, 0, b, 0, 0f, c, 0, 1);
-        } else {
-            openblas_full.cblas_sgemm(openblas_full.CblasRowMajor, openblas_full.CblasNoTrans, openblas_full.CblasNoTrans,
-                    n, n, n, 1f, pa, n, pb, n, 0f, pc, n);
+        switch (impl) {
+            case NATIVE -> {
+                if (f64) {
+                    nat.dgemm(shape, 1.0, ad, 0, bd, 0, 0.0, cd, 0);
+                } else {
+                    nat.sgemm(shape, 1f, a, 0, b, 0, 0f, c, 0);
+                }
+            }
+            case SPROUT -> {
+                if (f64) {
+                    JavaGemm.dgemm(shape, 1.0, ad, 0, bd, 0, 0.0, cd, 0, threads);
+                } else {
+                    JavaGemm.sgemm(shape, 1f, a, 0, b, 0, 0f, c, 0, threads);
+                }
+            }
+            default -> {
+                if (f64) {
+                    openblas_full.cblas_dgemm(openblas_full.CblasRowMajor, openblas_full.CblasNoTrans, openblas_full.CblasNoTrans,
+                            n, n, n, 1.0, pad, n, pbd, n, 0.0, pcd, n);
+                } else {
+                    openblas_full.cblas_sgemm(openblas_full.CblasRowMajor, openblas_full.CblasNoTrans, openblas_full.CblasNoTrans,
+                            n, n, n, 1f, pa, n, pb, n, 0f, pc, n);
+                }
+            }
         }
     }
 
@@ -132,26 +185,32 @@ public class GemmBenchmark {
                 want += (double) a[i * n + p] * b[p * n + j];
                 abs += Math.abs((double) a[i * n + p] * b[p * n + j]);
             }
-            float got = pa == null ? c[i * n + j] : pc.get((long) i * n + j);
+            double got;
+            if (impl.equals(OPENBLAS)) {
+                got = f64 ? pcd.get((long) i * n + j) : pc.get((long) i * n + j);
+            } else {
+                got = f64 ? cd[i * n + j] : c[i * n + j];
+            }
             if (Math.abs(got - want) > 1e-5 * abs + 1e-6) {
-                throw new IllegalStateException(impl + " n=" + n + ": C[" + i + "," + j + "] = " + got + ", expected " + want);
+                throw new IllegalStateException(impl + " " + dtype + " n=" + n + ": C[" + i + "," + j + "] = " + got + ", expected " + want);
             }
         }
     }
 
     @Benchmark
-    public void sgemm(Flops f) {
+    public void gemm(Flops f) {
         run();
         f.flop += 2L * n * n * n;
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        if (pa != null) {
-            pa.deallocate();
-            pb.deallocate();
-            pc.deallocate();
-            pa = null;
+        for (org.bytedeco.javacpp.Pointer p : new org.bytedeco.javacpp.Pointer[] {pa, pb, pc, pad, pbd, pcd}) {
+            if (p != null) {
+                p.deallocate();
+            }
         }
+        pa = pb = pc = null;
+        pad = pbd = pcd = null;
     }
 }

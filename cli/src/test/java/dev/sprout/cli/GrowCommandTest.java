@@ -2,6 +2,7 @@ package dev.sprout.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sprout.backend.Backends;
 import dev.sprout.io.Checkpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,7 +53,7 @@ class GrowCommandTest {
         JsonNode r = new ObjectMapper().readTree(json.toFile());
         assertEquals("grow", r.get("command").asText());
         assertEquals("exact", r.get("method").asText());
-        assertEquals("java", r.get("backend").asText());
+        assertEquals(Backends.select("auto").backend().name(), r.get("backend").asText());
         assertEquals(4, r.get("config").get("seed").asLong());
         JsonNode rounds = r.get("rounds");
         assertEquals(3, rounds.size());

@@ -1,9 +1,9 @@
 package dev.sprout.backend.java;
 
+import dev.sprout.backend.Checks;
 import dev.sprout.backend.GemmShape;
 import dev.sprout.backend.GemmShape.Trans;
 
-import java.util.Arrays;
 
 /**
  * One named gemm strategy with full BLAS semantics on a {@link GemmShape}: checks (nulls, bounds, output
@@ -56,7 +56,7 @@ public final class GemmVariant {
     /** {@code C[b] = alpha * op(A[b]) op(B[b]) + beta * C[b]} in f32, on at most {@code threads} threads. */
     public void sgemm(GemmShape g, float alpha, float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff,
                       int threads) {
-        boolean reads = check("sgemm", g, alpha != 0f, a, a == null ? 0 : a.length, aOff, b, b == null ? 0 : b.length, bOff,
+        boolean reads = Checks.gemm("sgemm", g, alpha != 0f, a, a == null ? 0 : a.length, aOff, b, b == null ? 0 : b.length, bOff,
                 c, c == null ? 0 : c.length, cOff);
         if (g.batch() == 0 || g.m() == 0 || g.n() == 0) {
             return;
@@ -87,7 +87,7 @@ public final class GemmVariant {
     /** {@code C[b] = alpha * op(A[b]) op(B[b]) + beta * C[b]} in f64, on at most {@code threads} threads. */
     public void dgemm(GemmShape g, double alpha, double[] a, int aOff, double[] b, int bOff, double beta, double[] c, int cOff,
                       int threads) {
-        boolean reads = check("dgemm", g, alpha != 0.0, a, a == null ? 0 : a.length, aOff, b, b == null ? 0 : b.length, bOff,
+        boolean reads = Checks.gemm("dgemm", g, alpha != 0.0, a, a == null ? 0 : a.length, aOff, b, b == null ? 0 : b.length, bOff,
                 c, c == null ? 0 : c.length, cOff);
         if (g.batch() == 0 || g.m() == 0 || g.n() == 0) {
             return;
@@ -121,7 +121,7 @@ public final class GemmVariant {
      */
     public void cgemm(GemmShape g, float alphaRe, float alphaIm, float[] a, int aOff, float[] b, int bOff,
                       float betaRe, float betaIm, float[] c, int cOff, int threads) {
-        boolean reads = check("cgemm", g, alphaRe != 0f || alphaIm != 0f, a, a == null ? 0 : a.length / 2, aOff,
+        boolean reads = Checks.gemm("cgemm", g, alphaRe != 0f || alphaIm != 0f, a, a == null ? 0 : a.length / 2, aOff,
                 b, b == null ? 0 : b.length / 2, bOff, c, c == null ? 0 : c.length / 2, cOff);
         if (g.batch() == 0 || g.m() == 0 || g.n() == 0) {
             return;
@@ -190,101 +190,4 @@ public final class GemmVariant {
 
     /** The speed {@link Parallel#MIN_CHUNK_WORK} assumes. */
     private static final double SCALAR_FLOPS_PER_SECOND = 5e9;
-
-    // ------------------------------------------------------------------------------------------ checks
-
-    /**
-     * Checks nulls, bounds and aliasing. Lengths and offsets in elements (complex elements for cgemm).
-     *
-     * @return whether A and B will be read (k > 0 and alpha != 0)
-     */
-    private static boolean check(String op, GemmShape g, boolean alphaNonZero, Object a, long aLen, long aOff, Object b,
-                                 long bLen, long bOff, Object c, long cLen, long cOff) {
-        if (g == null) {
-            throw new NullPointerException(op + ": shape is null");
-        }
-        boolean empty = g.batch() == 0 || g.m() == 0 || g.n() == 0;
-        boolean reads = !empty && g.k() > 0 && alphaNonZero;
-        if (c == null) {
-            throw new NullPointerException(op + ": operand C is null");
-        }
-        if (reads && a == null) {
-            throw new NullPointerException(op + ": operand A is null");
-        }
-        if (reads && b == null) {
-            throw new NullPointerException(op + ": operand B is null");
-        }
-        try {
-            g.checkBounds(aLen, aOff, bLen, bOff, cLen, cOff);
-        } catch (IndexOutOfBoundsException e) {
-            throw new IndexOutOfBoundsException(op + " " + g + ": " + e.getMessage());
-        }
-        if (reads) {
-            int colsA = g.transA().transposed() ? g.m() : g.k();
-            int colsB = g.transB().transposed() ? g.k() : g.n();
-            noOverlap(op, g, "A", a, aOff, g.storedRowsA(), colsA, g.lda(), g.strideA(), c, cOff);
-            noOverlap(op, g, "B", b, bOff, g.storedRowsB(), colsB, g.ldb(), g.strideB(), c, cOff);
-        }
-        return reads;
-    }
-
-    /** Most row segments the exact overlap test will sort; beyond it, overlapping extents are refused outright. */
-    private static final int MAX_SEGMENTS = 1 << 22;
-
-    /** Fails if the elements C writes overlap the elements input X reads (only possible when they share an array). */
-    private static void noOverlap(String op, GemmShape g, String name, Object x, long xOff, int rows, int cols, int ld,
-                                  long stride, Object c, long cOff) {
-        if (x != c) {
-            return;
-        }
-        int batch = g.batch();
-        long xEnd = xOff + (batch - 1) * stride + (long) (rows - 1) * ld + cols;
-        long cEnd = cOff + (batch - 1) * g.strideC() + (long) (g.m() - 1) * g.ldc() + g.n();
-        if (xEnd <= cOff || cEnd <= xOff) {
-            return; // disjoint extents
-        }
-        int xBatch = stride == 0 ? 1 : batch;
-        long segments = (long) xBatch * rows + (long) batch * g.m();
-        boolean overlap = true;
-        if (segments <= MAX_SEGMENTS) {
-            // sweep over all row segments of both, sorted by start: a C segment overlaps X iff it starts before the
-            // furthest end of the X segments that started before it (and vice versa)
-            long[] starts = new long[(int) segments];
-            int s = 0;
-            for (int bi = 0; bi < xBatch; bi++) {
-                for (int r = 0; r < rows; r++) {
-                    starts[s++] = ((xOff + bi * stride + (long) r * ld) << 1); // even: X
-                }
-            }
-            for (int bi = 0; bi < batch; bi++) {
-                for (int r = 0; r < g.m(); r++) {
-                    starts[s++] = ((cOff + bi * g.strideC() + (long) r * g.ldc()) << 1) | 1; // odd: C
-                }
-            }
-            Arrays.sort(starts);
-            long xReach = Long.MIN_VALUE;
-            long cReach = Long.MIN_VALUE;
-            overlap = false;
-            for (long tagged : starts) {
-                long start = tagged >> 1;
-                if ((tagged & 1) == 0) {
-                    if (cReach > start) {
-                        overlap = true;
-                        break;
-                    }
-                    xReach = Math.max(xReach, start + cols);
-                } else {
-                    if (xReach > start) {
-                        overlap = true;
-                        break;
-                    }
-                    cReach = Math.max(cReach, start + g.n());
-                }
-            }
-        }
-        if (overlap) {
-            throw new IllegalArgumentException(op + " " + g + ": output C overlaps input " + name
-                    + " (same array; C at offset " + cOff + ", " + name + " at offset " + xOff + ")");
-        }
-    }
 }

@@ -67,19 +67,9 @@ public final class JavaBackend implements Backend {
 
     // ------------------------------------------------------------------------------------------ pointwise
 
-    private static void checkActivation(String op, Activation f, int order, int xLen, int xOff, int yLen, int yOff, int n) {
-        Checks.notNull(op, "f", f);
-        if (order < 0 || order > Activation.MAX_ORDER) {
-            throw new IllegalArgumentException(op + ": derivative order " + order + " of " + f + " not available (0.."
-                    + Activation.MAX_ORDER + ")");
-        }
-        Checks.range(op, "x", xLen, xOff, n);
-        Checks.range(op, "y", yLen, yOff, n);
-    }
-
     @Override
     public void activation(Activation f, int order, float beta, float[] x, int xOff, float[] y, int yOff, int n) {
-        checkActivation("activation", f, order, x.length, xOff, y.length, yOff, n);
+        Checks.activation("activation", f, order, x, x == null ? 0 : x.length, xOff, y, y == null ? 0 : y.length, yOff, n);
         if (f == Activation.RELU && order <= 1) {
             for (int i = 0; i < n; i++) {
                 float v = x[xOff + i];
@@ -94,7 +84,7 @@ public final class JavaBackend implements Backend {
 
     @Override
     public void activation(Activation f, int order, double beta, double[] x, int xOff, double[] y, int yOff, int n) {
-        checkActivation("activation", f, order, x.length, xOff, y.length, yOff, n);
+        Checks.activation("activation", f, order, x, x == null ? 0 : x.length, xOff, y, y == null ? 0 : y.length, yOff, n);
         for (int i = 0; i < n; i++) {
             y[yOff + i] = f.eval(x[xOff + i], order, beta);
         }
@@ -102,9 +92,7 @@ public final class JavaBackend implements Backend {
 
     @Override
     public void sumAxis(float[] x, int xOff, int outer, int len, int inner, float[] out, int outOff) {
-        Checks.sizes("sumAxis", "outer, len, inner", outer, len, inner);
-        Checks.range("sumAxis", "x", x.length, xOff, (long) outer * len * inner);
-        Checks.range("sumAxis", "out", out.length, outOff, (long) outer * inner);
+        Checks.sumAxis("sumAxis", x, x == null ? 0 : x.length, xOff, outer, len, inner, out, out == null ? 0 : out.length, outOff);
         for (int o = 0; o < outer; o++) {
             int base = xOff + o * len * inner, ob = outOff + o * inner;
             if (inner == 1) {
@@ -137,9 +125,7 @@ public final class JavaBackend implements Backend {
 
     @Override
     public void sumAxis(double[] x, int xOff, int outer, int len, int inner, double[] out, int outOff) {
-        Checks.sizes("sumAxis", "outer, len, inner", outer, len, inner);
-        Checks.range("sumAxis", "x", x.length, xOff, (long) outer * len * inner);
-        Checks.range("sumAxis", "out", out.length, outOff, (long) outer * inner);
+        Checks.sumAxis("sumAxis", x, x == null ? 0 : x.length, xOff, outer, len, inner, out, out == null ? 0 : out.length, outOff);
         for (int o = 0; o < outer; o++) {
             int base = xOff + o * len * inner, ob = outOff + o * inner;
             for (int i = 0; i < inner; i++) {
@@ -156,44 +142,31 @@ public final class JavaBackend implements Backend {
 
     // ------------------------------------------------------------------------------------------ convolution
 
-    private static void checkConv(String op, ConvGeometry g, int xLen, int xOff, int colLen, int colOff) {
-        Checks.notNull(op, "geometry", g);
-        Checks.range(op, "image", xLen, xOff, g.imageSize());
-        Checks.range(op, "col", colLen, colOff, (long) g.colRows() * g.colCols());
-    }
-
     @Override
     public void im2col(ConvGeometry g, float[] x, int xOff, float[] col, int colOff) {
-        checkConv("im2col", g, x.length, xOff, col.length, colOff);
+        Checks.conv("im2col", g, x, x == null ? 0 : x.length, xOff, col, col == null ? 0 : col.length, colOff);
         LoweringF32.im2col(g, x, xOff, col, colOff);
     }
 
     @Override
     public void im2col(ConvGeometry g, double[] x, int xOff, double[] col, int colOff) {
-        checkConv("im2col", g, x.length, xOff, col.length, colOff);
+        Checks.conv("im2col", g, x, x == null ? 0 : x.length, xOff, col, col == null ? 0 : col.length, colOff);
         LoweringF64.im2col(g, x, xOff, col, colOff);
     }
 
     @Override
     public void col2im(ConvGeometry g, float[] col, int colOff, float[] x, int xOff) {
-        checkConv("col2im", g, x.length, xOff, col.length, colOff);
+        Checks.conv("col2im", g, x, x == null ? 0 : x.length, xOff, col, col == null ? 0 : col.length, colOff);
         LoweringF32.col2im(g, col, colOff, x, xOff);
     }
 
     @Override
     public void col2im(ConvGeometry g, double[] col, int colOff, double[] x, int xOff) {
-        checkConv("col2im", g, x.length, xOff, col.length, colOff);
+        Checks.conv("col2im", g, x, x == null ? 0 : x.length, xOff, col, col == null ? 0 : col.length, colOff);
         LoweringF64.col2im(g, col, colOff, x, xOff);
     }
 
     // ------------------------------------------------------------------------------------------ splitting statistics
-
-    private static void checkGram(int samples, int d, int neurons, int xLen, int xOff, int wLen, int wOff, int sLen, int sOff) {
-        Checks.sizes("weightedGram", "samples, d, neurons", samples, d, neurons);
-        Checks.range("weightedGram", "x", xLen, xOff, (long) samples * d);
-        Checks.range("weightedGram", "w", wLen, wOff, (long) samples * neurons);
-        Checks.range("weightedGram", "s", sLen, sOff, (long) neurons * d * d);
-    }
 
     /**
      * One gemm per neuron: {@code S_i += (diag(w_i) X)^T X}, with the scaled copy of X in a per-thread buffer;
@@ -201,33 +174,23 @@ public final class JavaBackend implements Backend {
      */
     @Override
     public void weightedGram(int samples, int d, int neurons, float[] x, int xOff, float[] w, int wOff, float[] s, int sOff) {
-        checkGram(samples, d, neurons, x.length, xOff, w.length, wOff, s.length, sOff);
+        Checks.weightedGram("weightedGram", samples, d, neurons, x, x == null ? 0 : x.length, xOff, w, w == null ? 0 : w.length, wOff,
+                s, s == null ? 0 : s.length, sOff);
         LoweringF32.weightedGram(samples, d, neurons, x, xOff, w, wOff, s, sOff, threads);
     }
 
     @Override
     public void weightedGram(int samples, int d, int neurons, double[] x, int xOff, double[] w, int wOff, double[] s, int sOff) {
-        checkGram(samples, d, neurons, x.length, xOff, w.length, wOff, s.length, sOff);
+        Checks.weightedGram("weightedGram", samples, d, neurons, x, x == null ? 0 : x.length, xOff, w, w == null ? 0 : w.length, wOff,
+                s, s == null ? 0 : s.length, sOff);
         LoweringF64.weightedGram(samples, d, neurons, x, xOff, w, wOff, s, sOff, threads);
     }
 
     // ------------------------------------------------------------------------------------------ linear algebra
 
-    private static void checkEig(int batch, int n, int k, int aLen, int aOff, int wLen, int wOff, int vLen, int vOff) {
-        Checks.sizes("symEig", "batch, n, k", batch, n, k);
-        if (k > n) {
-            throw new IllegalArgumentException("symEig: k = " + k + " eigenpairs requested of " + n + "x" + n + " matrices");
-        }
-        Checks.range("symEig", "a", aLen, aOff, (long) batch * n * n);
-        Checks.range("symEig", "w", wLen, wOff, (long) batch * k);
-        if (vLen >= 0) {
-            Checks.range("symEig", "v", vLen, vOff, (long) batch * n * k);
-        }
-    }
-
     @Override
     public void symEig(int batch, int n, int k, float[] a, int aOff, float[] w, int wOff, float[] v, int vOff) {
-        checkEig(batch, n, k, a == null ? 0 : a.length, aOff, w == null ? 0 : w.length, wOff, v == null ? -1 : v.length, vOff);
+        Checks.symEig("symEig", batch, n, k, a == null ? 0 : a.length, aOff, w == null ? 0 : w.length, wOff, v == null ? -1 : v.length, vOff);
         double work = 10.0 * n * n * n;
         // one call per chunk of matrices, so the solver's workspace is reused across the chunk
         Parallel.forRange(batch, threads, work, (lo, hi) -> SymmetricEigen.symEig(hi - lo, n, k, a, aOff + lo * n * n,
@@ -236,7 +199,7 @@ public final class JavaBackend implements Backend {
 
     @Override
     public void symEig(int batch, int n, int k, double[] a, int aOff, double[] w, int wOff, double[] v, int vOff) {
-        checkEig(batch, n, k, a == null ? 0 : a.length, aOff, w == null ? 0 : w.length, wOff, v == null ? -1 : v.length, vOff);
+        Checks.symEig("symEig", batch, n, k, a == null ? 0 : a.length, aOff, w == null ? 0 : w.length, wOff, v == null ? -1 : v.length, vOff);
         double work = 10.0 * n * n * n;
         // one call per chunk of matrices, so the solver's workspace is reused across the chunk
         Parallel.forRange(batch, threads, work, (lo, hi) -> SymmetricEigen.symEig(hi - lo, n, k, a, aOff + lo * n * n,
