@@ -13,7 +13,7 @@ cd "$root"
 out=${OUT:-/tmp/sprout-device}
 mkdir -p "$out"
 quick=${1:-}
-if [ "$quick" = "--quick" ]; then t_tests=180 t_jmh=150 t_peers=120; else t_tests=240 t_jmh=420 t_peers=240; fi
+if [ "$quick" = "--quick" ]; then t_tests=180 t_jmh=150 t_peers=120; else t_tests=150 t_jmh=300 t_peers=150; fi
 java=.device/jre/bin/java
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader > "$out/gpu.txt" 2>&1
 cat "$out/gpu.txt"

@@ -22,11 +22,17 @@
 //      holding two rows in registers. Per column one barrier: every warp finds its best row (shuffle argmax) and
 //      publishes it (plus the current top row) in double-buffered shared memory; after the barrier every warp
 //      reduces the warp candidates, so all threads know the pivot row without a second barrier; the two rows are
-//      exchanged between registers and each thread eliminates its rows. The same kernel then applies the row
-//      exchanges to every column outside the panel (a gather of at most 2W rows per column, all loads before
-//      all stores) and solves U12 = L11^-1 A12 for the trailing columns (one column per thread, in registers);
-//      it also keeps perm (perm[i] = original row now at position i). rows > 1024: sprout_lu_panel_generic_*,
-//      the same algorithm on global memory (one block of 1024 threads), slow but correct for any n.
+//      exchanged between registers and each thread eliminates its rows. It touches only the panel's columns:
+//      it writes the factored panel back, keeps perm (perm[i] = original row now at position i) and leaves the
+//      panel's row moves as a table in scratch memory (srcTop[t]: the panel-relative row that ends in slot t < w;
+//      outDst[k] <- outSrc[k], k < nOut <= w: the rows pushed out of the top w slots).
+//   1b. sprout_lu_swap_*: many blocks of 32 threads, one column per thread, over the n - w columns outside the
+//      panel (leading 0..jb-1 and trailing jb+w..n-1): each applies the move table to its column (a gather of at
+//      most 2w rows, all loads before all stores; a leading column returns at once if the panel moved no row)
+//      and, for a trailing column, solves U12 = L11^-1 A12 in registers with the unit-lower L11 staged in shared
+//      memory from the factored panel. It does nothing if the panel kernel refused its launch (info < 0).
+//   1c. panels of more than 1024 rows instead: sprout_lu_panel_generic_*, the same algorithm on global memory
+//      (one block of 1024 threads, row exchanges and U12 included, no swap kernel), slow but correct for any n.
 //   2. A22 -= L21 U12 through CudaGemm (sgemm SIMT / dgemm / cgemm), k = W; the panel kernel leaves a copy of
 //      L21 (ld W) in a scratch buffer, so the product's A operand is contiguous and in another buffer than C.
 //   Solve: sprout_lu_invdiag_* inverts all diagonal blocks of L (unit lower) and U (upper) of size SB = 128 at
@@ -35,9 +41,11 @@
 //   pure gemms: Y_i = Linv_i Bp_i, Bp_(>i) -= L_(>i,i) Y_i, then X_i = Uinv_i Y_i, Y_(<i) -= U_(<i,i) X_i; the
 //   result is copied back to B only if info == 0 (every solve kernel reads info on the device, so no host round
 //   trip is needed between the factorisation and the solve).
-// Performance model (c64, n = 1024, nrhs = 1024, H100): factorisation = 64 panels; a panel costs 16 column steps
-// of ~0.3-0.5 us (argmax latency + one barrier) plus ~3 us for the exchanges and the U12 solve, and the trailing
-// cgemm (~2n^2 W complex FMAs, memory-bound at k = 16: ~3-8 us); total ~0.7 ms. The solve is ~8.6 GFLOP of
+// Performance model (c64, n = 1024, nrhs = 1024, H100/H200): factorisation = 64 panels of three launches; the
+// panel kernel costs 16 column steps of ~0.3-0.5 us (argmax latency + one barrier) on one SM; the swap kernel
+// spreads the row moves and the U12 solve (2W row loads + W^2/2 FMAs per column) over ceil((n - W) / 32) = 32
+// blocks, ~2-3 us (load latency dominated) instead of ~1000 columns on the panel's one block of 512 threads; the
+// trailing cgemm (~2n^2 W complex FMAs, memory-bound at k = 16: ~3-8 us). The solve is ~8.6 GFLOP of
 // cgemm (+1 GFLOP for the explicit diagonal inverses) at the gemm's rate, ~0.3 ms at 30 TFLOP/s, plus ~30 us of
 // inversion. Kernels check the shared-memory size they are given and report a mismatch as info = INT_MIN.
 
@@ -287,12 +295,21 @@ constexpr int PANEL_RPT = 2;  // panel rows per thread: rows <= 1024
 
 /** Shared bytes of the register panel kernel with panel width W. */
 __host__ __device__ __forceinline__ long long panelBytes(int W, int elem, int realElem) {
-    return (long long)elem * (2 * 32 * W + 2 * W + W * W) + (long long)realElem * 64 + 4LL * (64 + 64 + 2 + 3 * W + 1);
+    return (long long)elem * (2 * 32 * W + 2 * W) + (long long)realElem * 64 + 4LL * (64 + 64 + 2 + 3 * W + 1);
 }
 
+/** Ints of the row-move table that the panel kernel leaves for the swap kernel: srcTop[W], outDst[W], outSrc[W], nOut. */
+__host__ __device__ __forceinline__ int movesInts(int W) { return 3 * W + 1; }
+
+/**
+ * Factors the panel (rows jb..n-1, columns jb..jb+w-1) in registers, writes it back, leaves the copy of L21 (ld W)
+ * in l21, updates perm and writes the panel's row moves to the global table moves (movesInts(W) ints) for
+ * luSwap, which applies them to the columns outside the panel and solves U12.
+ */
 template <typename T, int W>
 __device__ __forceinline__ void luPanel(int n, int jb, T* __restrict__ a, T* __restrict__ l21, int* __restrict__ perm,
-                                        int* __restrict__ info, int smemBytes, unsigned char* smem) {
+                                        int* __restrict__ moves, int* __restrict__ info, int smemBytes,
+                                        unsigned char* smem) {
     typedef Ops<T> O;
     typedef typename O::Real R;
     constexpr int NT = PANEL_THREADS;
@@ -306,8 +323,7 @@ __device__ __forceinline__ void luPanel(int n, int jb, T* __restrict__ a, T* __r
     }
     T* const candRow = reinterpret_cast<T*>(smem);  // [2][32][W]
     T* const topRow = candRow + 2 * 32 * W;         // [2][W]
-    T* const L11 = topRow + 2 * W;                  // [W][W]
-    R* const candKey = reinterpret_cast<R*>(L11 + W * W);  // [2][32]
+    R* const candKey = reinterpret_cast<R*>(topRow + 2 * W);  // [2][32]
     int* const candIdx = reinterpret_cast<int*>(candKey + 64);  // [2][32]
     int* const candSrc = candIdx + 64;              // [2][32]
     int* const topSrc = candSrc + 64;               // [2]
@@ -406,7 +422,7 @@ __device__ __forceinline__ void luPanel(int n, int jb, T* __restrict__ a, T* __r
         }
     }
 
-    // panel back to memory; L11 and the slot moves to shared memory; perm
+    // panel back to memory; the slot moves to shared memory, then to the global table; perm
 #pragma unroll
     for (int q = 0; q < PANEL_RPT; ++q) {
         const int s = tid + q * NT;
@@ -423,13 +439,7 @@ __device__ __forceinline__ void luPanel(int n, int jb, T* __restrict__ a, T* __r
             }
         }
     }
-    if (tid < w) {
-#pragma unroll
-        for (int c = 0; c < W; ++c) {
-            if (c < tid) L11[tid * W + c] = v[0][c];
-        }
-        srcTop[tid] = src[0];
-    }
+    if (tid < w) srcTop[tid] = src[0];
     int pold[PANEL_RPT];
 #pragma unroll
     for (int q = 0; q < PANEL_RPT; ++q) {
@@ -448,42 +458,95 @@ __device__ __forceinline__ void luPanel(int n, int jb, T* __restrict__ a, T* __r
         const int s = tid + q * NT;
         if (s < rows && (jb == 0 || src[q] != s)) perm[jb + s] = pold[q];
     }
-
-    // every other column: apply the row moves (gather all, then scatter); trailing columns also get
-    // U12 = L11^-1 A12 (unit lower triangular solve, as the reference's row updates)
+    // the move table for luSwap: srcTop[t] (t < w), outDst[k], outSrc[k] (k < nOut), nOut
     const int nOut = *outCnt;
+    if (tid < w) moves[tid] = srcTop[tid];
+    if (tid < nOut) {
+        moves[W + tid] = outDst[tid];
+        moves[2 * W + tid] = outSrc[tid];
+    }
+    if (tid == 0) moves[3 * W] = nOut;
+}
+
+constexpr int SWAP_THREADS = 32;  // columns per block of the swap kernel (one column per thread)
+
+/** Shared bytes of the swap kernel: L11 W x W, the move table. */
+__host__ __device__ __forceinline__ long long swapBytes(int W, int elem) {
+    return (long long)elem * W * W + 4LL * movesInts(W);
+}
+
+/**
+ * After luPanel of panel jb: every column outside the panel (grid over the n - w columns 0..jb-1, jb+w..n-1,
+ * one column per thread) gets the panel's row moves (a gather of at most 2w rows, all loads before all stores);
+ * the trailing columns also get U12 = L11^-1 A12 (unit lower triangular solve, as the reference's row updates),
+ * with L11 read from the factored panel into shared memory. Nothing if the panel kernel refused (*info < 0).
+ */
+template <typename T, int W>
+__device__ __forceinline__ void luSwap(int n, int jb, T* __restrict__ a, const int* __restrict__ moves,
+                                       int* __restrict__ info, int smemBytes, unsigned char* smem) {
+    typedef Ops<T> O;
+    const int tid = threadIdx.x, nt = blockDim.x;
+    const int rows = n - jb;
+    if (*info < 0) return;  // uniform: the panel kernel refused, its move table is not valid
+    if (swapBytes(W, (int)sizeof(T)) > smemBytes || rows <= 0) {
+        if (tid == 0 && blockIdx.x == 0) *info = INT_MIN;
+        return;
+    }
+    const int w = min(W, rows);
     const int others = n - w;
-    for (int e = tid; e < others; e += NT) {
-        const int col = e < jb ? e : e + w;
-        T x[W], y[W];
-#pragma unroll
-        for (int t = 0; t < W; ++t) {
-            if (t < w) x[t] = a[(long long)(jb + srcTop[t]) * n + col];
+    T* const L11 = reinterpret_cast<T*>(smem);          // [W][W], strictly lower part used
+    int* const tab = reinterpret_cast<int*>(L11 + W * W);  // srcTop[W], outDst[W], outSrc[W], nOut
+    const int e0 = blockIdx.x * nt;
+    const bool anyTrailing = e0 + nt > jb;  // uniform: some e >= jb (column e + w) in this block
+    for (int i = tid; i < movesInts(W); i += nt) tab[i] = moves[i];
+    if (anyTrailing) {
+        for (int e = tid; e < w * w; e += nt) {
+            const int r = e / w, c = e - r * w;
+            L11[r * W + c] = a[(long long)(jb + r) * n + jb + c];
         }
+    }
+    __syncthreads();
+    const int e = e0 + tid;
+    if (e >= others) return;
+    const int col = e < jb ? e : e + w;
+    const int* const srcTop = tab;
+    const int* const outDst = tab + W;
+    const int* const outSrc = tab + 2 * W;
+    const int nOut = tab[3 * W];
+    const bool trailing = col >= jb + w;
+    if (!trailing) {
+        bool moved = nOut > 0;
+        for (int t = 0; t < w; ++t) moved = moved || srcTop[t] != t;
+        if (!moved) return;  // leading column, no row exchanged in this panel
+    }
+    T x[W], y[W];
 #pragma unroll
-        for (int k = 0; k < W; ++k) {
-            if (k < nOut) y[k] = a[(long long)(jb + outSrc[k]) * n + col];
-        }
+    for (int t = 0; t < W; ++t) {
+        if (t < w) x[t] = a[(long long)(jb + srcTop[t]) * n + col];
+    }
 #pragma unroll
-        for (int k = 0; k < W; ++k) {
-            if (k < nOut) a[(long long)(jb + outDst[k]) * n + col] = y[k];
-        }
-        if (col >= jb + w) {
+    for (int k = 0; k < W; ++k) {
+        if (k < nOut) y[k] = a[(long long)(jb + outSrc[k]) * n + col];
+    }
 #pragma unroll
-            for (int t = 1; t < W; ++t) {
+    for (int k = 0; k < W; ++k) {
+        if (k < nOut) a[(long long)(jb + outDst[k]) * n + col] = y[k];
+    }
+    if (trailing) {
 #pragma unroll
-                for (int s = 0; s < t; ++s) {
-                    if (t < w) {
-                        const T l = L11[t * W + s];
-                        if (!O::isZero(l)) x[t] = O::fms(x[t], l, x[s]);
-                    }
+        for (int t = 1; t < W; ++t) {
+#pragma unroll
+            for (int s = 0; s < t; ++s) {
+                if (t < w) {
+                    const T l = L11[t * W + s];
+                    if (!O::isZero(l)) x[t] = O::fms(x[t], l, x[s]);
                 }
             }
         }
+    }
 #pragma unroll
-        for (int t = 0; t < W; ++t) {
-            if (t < w) a[(long long)(jb + t) * n + col] = x[t];
-        }
+    for (int t = 0; t < W; ++t) {
+        if (t < w) a[(long long)(jb + t) * n + col] = x[t];
     }
 }
 
@@ -715,20 +778,36 @@ sprout_lu_small_c64(int n, int nrhs, int cb, float* a, float* b, int* info, int 
                                           reinterpret_cast<lu_detail::cfloat*>(b), info, smemBytes, sprout_lu_smem);
 }
 
-// ---- panel (rows <= 1024): grid 1, block 512, shared lu_detail::panelBytes(W, sizeof(T), sizeof(Real))
+// ---- panel (rows <= 1024): grid 1, block 512, shared lu_detail::panelBytes(W, sizeof(T), sizeof(Real));
+//      moves: lu_detail::movesInts(W) ints of scratch, read by the swap kernel that follows
 extern "C" __global__ void __launch_bounds__(512, 1)
-sprout_lu_panel_f32(int n, int jb, float* a, float* l21, int* perm, int* info, int smemBytes) {
-    lu_detail::luPanel<float, 32>(n, jb, a, l21, perm, info, smemBytes, sprout_lu_smem);
+sprout_lu_panel_f32(int n, int jb, float* a, float* l21, int* perm, int* moves, int* info, int smemBytes) {
+    lu_detail::luPanel<float, 32>(n, jb, a, l21, perm, moves, info, smemBytes, sprout_lu_smem);
 }
 extern "C" __global__ void __launch_bounds__(512, 1)
-sprout_lu_panel_f64(int n, int jb, double* a, double* l21, int* perm, int* info, int smemBytes) {
-    lu_detail::luPanel<double, 16>(n, jb, a, l21, perm, info, smemBytes, sprout_lu_smem);
+sprout_lu_panel_f64(int n, int jb, double* a, double* l21, int* perm, int* moves, int* info, int smemBytes) {
+    lu_detail::luPanel<double, 16>(n, jb, a, l21, perm, moves, info, smemBytes, sprout_lu_smem);
 }
 extern "C" __global__ void __launch_bounds__(512, 1)
-sprout_lu_panel_c64(int n, int jb, float* a, float* l21, int* perm, int* info, int smemBytes) {
+sprout_lu_panel_c64(int n, int jb, float* a, float* l21, int* perm, int* moves, int* info, int smemBytes) {
     lu_detail::luPanel<lu_detail::cfloat, 16>(n, jb, reinterpret_cast<lu_detail::cfloat*>(a),
-                                              reinterpret_cast<lu_detail::cfloat*>(l21), perm, info, smemBytes,
+                                              reinterpret_cast<lu_detail::cfloat*>(l21), perm, moves, info, smemBytes,
                                               sprout_lu_smem);
+}
+
+// ---- row moves + U12 after a panel: grid ceil((n - w) / 32), block 32, shared lu_detail::swapBytes(W, sizeof(T))
+extern "C" __global__ void __launch_bounds__(32)
+sprout_lu_swap_f32(int n, int jb, float* a, const int* moves, int* info, int smemBytes) {
+    lu_detail::luSwap<float, 32>(n, jb, a, moves, info, smemBytes, sprout_lu_smem);
+}
+extern "C" __global__ void __launch_bounds__(32)
+sprout_lu_swap_f64(int n, int jb, double* a, const int* moves, int* info, int smemBytes) {
+    lu_detail::luSwap<double, 16>(n, jb, a, moves, info, smemBytes, sprout_lu_smem);
+}
+extern "C" __global__ void __launch_bounds__(32)
+sprout_lu_swap_c64(int n, int jb, float* a, const int* moves, int* info, int smemBytes) {
+    lu_detail::luSwap<lu_detail::cfloat, 16>(n, jb, reinterpret_cast<lu_detail::cfloat*>(a), moves, info, smemBytes,
+                                             sprout_lu_smem);
 }
 
 // ---- panel, any number of rows: grid 1, block 1024, shared lu_detail::panelGenericBytes(W, ...)

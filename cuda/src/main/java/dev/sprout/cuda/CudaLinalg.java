@@ -24,7 +24,9 @@ import jcuda.driver.CUdeviceptr;
  * <h2>gesv / cgesv: LU with partial pivoting</h2>
  * {@code n <= 64}: {@code sprout_lu_small_*}, one block per matrix (A in shared memory, B in chunks of up to 64
  * columns). Larger n: per matrix, a blocked right-looking LU ({@code sprout_lu_panel_*} per panel of W columns,
- * W = 32 for f32 and 16 otherwise, which also leaves a copy of L21 in scratch memory, then the trailing update
+ * W = 32 for f32 and 16 otherwise, one block, which also leaves a copy of L21 and the panel's row-move table in
+ * scratch memory; then {@code sprout_lu_swap_*}, 32 columns per block over all n - W other columns, applies the row
+ * moves and solves U12 = L11^-1 A12 for the trailing columns; then the trailing update
  * through {@link CudaGemm}, whose operands are thus in other buffers or disjoint extents, so its aliasing check
  * costs nothing), then a solve by inverted
  * diagonal blocks of {@link #SOLVE_BLOCK} rows ({@code sprout_lu_invdiag_*}) and gemms, with the permuted copy of B
@@ -47,6 +49,8 @@ public final class CudaLinalg {
     /** Threads of the register panel kernel, and rows it takes (two per thread). */
     static final int PANEL_THREADS = 512, PANEL_MAX_ROWS = 1024;
     static final int PANEL_GENERIC_THREADS = 1024;
+    /** Threads (= columns) per block of the swap kernel that follows each register panel (lu_detail::SWAP_THREADS). */
+    static final int SWAP_THREADS = 32;
     /** Diagonal block size of the blocked solve (lu_detail::SB) and threads of its inversion kernel. */
     static final int SOLVE_BLOCK = 128, INV_THREADS = 1024;
 
@@ -181,7 +185,17 @@ public final class CudaLinalg {
 
     /** Shared bytes of sprout_lu_panel_* (lu_detail::panelBytes). */
     static long panelBytes(int w, int es, int rs) {
-        return (long) es * (2 * 32 * w + 2 * w + w * w) + (long) rs * 64 + 4L * (64 + 64 + 2 + 3 * w + 1);
+        return (long) es * (2 * 32 * w + 2 * w) + (long) rs * 64 + 4L * (64 + 64 + 2 + 3 * w + 1);
+    }
+
+    /** Ints of the row-move table that sprout_lu_panel_* leaves for sprout_lu_swap_* (lu_detail::movesInts). */
+    static int movesInts(int w) {
+        return 3 * w + 1;
+    }
+
+    /** Shared bytes of sprout_lu_swap_* (lu_detail::swapBytes). */
+    static long swapBytes(int w, int es) {
+        return (long) es * w * w + 4L * movesInts(w);
     }
 
     /** Shared bytes of sprout_lu_panel_generic_* (lu_detail::panelGenericBytes). */
@@ -243,6 +257,7 @@ public final class CudaLinalg {
                               DeviceBuffer b, long bOff, DeviceBuffer dinfo, int optin) {
         int es = kd.es, wmax = kd.panel;
         long pBytes = panelBytes(wmax, es, kd.rs), gBytes = panelGenericBytes(wmax, es, kd.rs), iBytes = invBytes(es);
+        long sBytes = swapBytes(wmax, es);
         if (iBytes > optin) {
             throw new IllegalStateException(kd.op + ": the blocked solve needs " + iBytes
                     + " bytes of shared memory per block, the device allows " + optin);
@@ -251,6 +266,7 @@ public final class CudaLinalg {
         long sq = (long) SOLVE_BLOCK * SOLVE_BLOCK;
         long rhs = (long) n * nrhs;
         try (DeviceBuffer perm = d.alloc(4L * n); DeviceBuffer l21 = d.alloc((long) n * wmax * es);
+             DeviceBuffer moves = d.alloc(4L * movesInts(wmax));
              DeviceBuffer inv = nrhs == 0 ? null : d.alloc(2 * nb * sq * es);
              DeviceBuffer y = nrhs == 0 ? null : d.alloc(rhs * es);
              DeviceBuffer bp = nrhs == 0 ? null : d.alloc(rhs * es)) {
@@ -261,8 +277,15 @@ public final class CudaLinalg {
                 for (int jb = 0; jb < n; jb += wmax) {
                     int w = Math.min(wmax, n - jb);
                     if (n - jb <= PANEL_MAX_ROWS) {
+                        // the panel's columns on one block; then the row moves of the other n - w columns and the
+                        // U12 solve of the trailing ones on many blocks (move table in scratch)
                         d.launch("sprout_lu_panel_" + kd.suffix, 1, 1, 1, PANEL_THREADS, 1, 1, (int) pBytes, n, jb,
-                                a.at(ao * es), l21, perm, info, (int) pBytes);
+                                a.at(ao * es), l21, perm, moves, info, (int) pBytes);
+                        int others = n - w;
+                        if (others > 0) {
+                            d.launch("sprout_lu_swap_" + kd.suffix, (others + SWAP_THREADS - 1) / SWAP_THREADS, 1, 1,
+                                    SWAP_THREADS, 1, 1, (int) sBytes, n, jb, a.at(ao * es), moves, info, (int) sBytes);
+                        }
                     } else {
                         d.launch("sprout_lu_panel_generic_" + kd.suffix, 1, 1, 1, PANEL_GENERIC_THREADS, 1, 1,
                                 (int) gBytes, n, jb, a.at(ao * es), l21, perm, info, (int) gBytes);

@@ -460,6 +460,7 @@ class CudaLinalgTest {
             solveAndCompare(2, 1, n, 2, 500 + n);
         }
         solveAndCompare(2, 1, 1024, 4, 1524);
+        solveAndCompare(2, 1, 1030, 2, 1530); // first panel on the generic kernel, the rest on panel + swap
     }
 
     @Test
@@ -651,8 +652,8 @@ class CudaLinalgTest {
             }
         }
         for (String t : new String[] {"f32", "f64", "c64"}) {
-            for (String k : new String[] {"sprout_lu_small_", "sprout_lu_panel_", "sprout_lu_panel_generic_",
-                    "sprout_lu_invdiag_"}) {
+            for (String k : new String[] {"sprout_lu_small_", "sprout_lu_panel_", "sprout_lu_swap_",
+                    "sprout_lu_panel_generic_", "sprout_lu_invdiag_"}) {
                 int[] attr = d.kernelAttributes(k + t);
                 assertTrue(attr[2] > 0, k + t);
                 found++;
@@ -662,8 +663,8 @@ class CudaLinalgTest {
             assertTrue(d.kernelAttributes(k)[2] > 0, k);
             found++;
         }
-        if (found != 18) {
-            fail("expected 18 kernels, checked " + found);
+        if (found != 21) {
+            fail("expected 21 kernels, checked " + found);
         }
     }
 }
