@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prepares .device/ for cuda/device-check.sh on a GPU machine with no Java and no network: builds the jars
+# Prepares .device/ for cuda/device-check.sh (and, with --cli, for cuda/device-cli.sh) on a GPU machine with no Java and no network: builds the jars
 # (Maven, tests skipped), a small JRE (shared/tools/device-jre.sh, or ../shared/tools beside the checkout),
 # the JUnit console launcher, and two class-path files. Keeps what travels under the 64 MiB limit: of JCuda's
 # natives only the driver-API library goes (the other bindings are unused and 24 MiB).
@@ -38,6 +38,10 @@ cp "$console" "$lib/junit-platform-console-standalone.jar"
 common="$lib/sprout-engine-java-$v.jar:$lib/sprout-cuda-$v.jar:$lib/jcuda-12.6.0.jar:$lib/jcuda-natives-driver.jar"
 echo "$common:$lib/sprout-engine-java-$v-tests.jar:$lib/sprout-cuda-tests.jar:$lib/sprout-conformance-tests.jar" > .device/test-classpath
 echo "$common:$lib/sprout-benchmarks-$v.jar:$lib/jmh-core-1.37.jar:$lib/jopt-simple-5.0.4.jar:$lib/commons-math3-3.6.1.jar" > .device/bench-classpath
+if [ "${1:-}" = "--cli" ]; then # the sprout command itself, for cuda/device-cli.sh
+  ./mvnw -q -B -DskipTests package -pl cli -am
+  cp cli/target/sprout.jar .device/sprout.jar
+fi
 unzip -l cuda/target/sprout-cuda-$v.jar | grep -q sprout.fatbin || { echo "device-prepare: the cuda jar has no fatbin (was nvcc found?)" >&2; exit 1; }
 du -sh .device .device/lib
 echo "ready: carry .device and run: bash cuda/device-check.sh"
