@@ -1,5 +1,6 @@
 package dev.sprout.cuda;
 
+import dev.sprout.backend.Checks;
 import dev.sprout.backend.GemmShape;
 import dev.sprout.backend.GemmShape.Trans;
 import jcuda.driver.CUdeviceptr;
@@ -289,8 +290,8 @@ public final class CudaGemm {
         if (reads) {
             int colsA = g.transA().transposed() ? g.m() : g.k();
             int colsB = g.transB().transposed() ? g.k() : g.n();
-            noOverlap(op, g, "A", a, aOff, g.storedRowsA(), colsA, g.lda(), g.strideA(), c, cOff);
-            noOverlap(op, g, "B", b, bOff, g.storedRowsB(), colsB, g.ldb(), g.strideB(), c, cOff);
+            Checks.noOverlap(op, g, "A", a, aOff, g.storedRowsA(), colsA, g.lda(), g.strideA(), c, cOff);
+            Checks.noOverlap(op, g, "B", b, bOff, g.storedRowsB(), colsB, g.ldb(), g.strideB(), c, cOff);
         }
         return reads;
     }
@@ -301,67 +302,6 @@ public final class CudaGemm {
         }
         if (x.device() != d) {
             throw new IllegalArgumentException(op + ": operand " + name + " lives on another device");
-        }
-    }
-
-    /** Most row segments the exact overlap test will sort; beyond it, overlapping extents are refused outright. */
-    private static final int MAX_SEGMENTS = 1 << 22;
-
-    /**
-     * Fails if the elements C writes overlap the elements input X reads (possible only when they are one buffer).
-     * The same sweep as the Java reference: row segments of both, sorted by start.
-     */
-    private static void noOverlap(String op, GemmShape g, String name, DeviceBuffer x, long xOff, int rows, int cols,
-                                  int ld, long stride, DeviceBuffer c, long cOff) {
-        if (x != c) {
-            return;
-        }
-        int batch = g.batch();
-        long xEnd = xOff + (batch - 1) * stride + (long) (rows - 1) * ld + cols;
-        long cEnd = cOff + (batch - 1) * g.strideC() + (long) (g.m() - 1) * g.ldc() + g.n();
-        if (xEnd <= cOff || cEnd <= xOff) {
-            return; // disjoint extents
-        }
-        int xBatch = stride == 0 ? 1 : batch;
-        long segments = (long) xBatch * rows + (long) batch * g.m();
-        boolean overlap = true;
-        if (segments <= MAX_SEGMENTS) {
-            long[] starts = new long[(int) segments];
-            int s = 0;
-            for (int bi = 0; bi < xBatch; bi++) {
-                for (int r = 0; r < rows; r++) {
-                    starts[s++] = (xOff + bi * stride + (long) r * ld) << 1; // even: X
-                }
-            }
-            for (int bi = 0; bi < batch; bi++) {
-                for (int r = 0; r < g.m(); r++) {
-                    starts[s++] = ((cOff + bi * g.strideC() + (long) r * g.ldc()) << 1) | 1; // odd: C
-                }
-            }
-            Arrays.sort(starts);
-            long xReach = Long.MIN_VALUE;
-            long cReach = Long.MIN_VALUE;
-            overlap = false;
-            for (long tagged : starts) {
-                long start = tagged >> 1;
-                if ((tagged & 1) == 0) {
-                    if (cReach > start) {
-                        overlap = true;
-                        break;
-                    }
-                    xReach = Math.max(xReach, start + cols);
-                } else {
-                    if (xReach > start) {
-                        overlap = true;
-                        break;
-                    }
-                    cReach = Math.max(cReach, start + g.n());
-                }
-            }
-        }
-        if (overlap) {
-            throw new IllegalArgumentException(op + " " + g + ": output C overlaps input " + name
-                    + " (same device buffer; C at offset " + cOff + ", " + name + " at offset " + xOff + ")");
         }
     }
 }

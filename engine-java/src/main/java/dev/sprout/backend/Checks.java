@@ -70,8 +70,12 @@ public final class Checks {
     /** Most row segments the exact overlap test will sort; beyond it, overlapping extents are refused outright. */
     private static final int MAX_SEGMENTS = 1 << 22;
 
-    /** Fails if the elements C writes overlap the elements input X reads (only possible when they share an array). */
-    private static void noOverlap(String op, GemmShape g, String name, Object x, long xOff, int rows, int cols, int ld,
+    /**
+     * Fails if the elements C writes overlap the elements input X reads: only possible when they are the same
+     * storage object (a host array, or a device buffer of an accelerated backend), so {@code x} and {@code c}
+     * are compared by identity, and offsets count elements of that storage.
+     */
+    public static void noOverlap(String op, GemmShape g, String name, Object x, long xOff, int rows, int cols, int ld,
                                   long stride, Object c, long cOff) {
         if (x != c) {
             return;
@@ -123,7 +127,7 @@ public final class Checks {
         }
         if (overlap) {
             throw new IllegalArgumentException(op + " " + g + ": output C overlaps input " + name
-                    + " (same array; C at offset " + cOff + ", " + name + " at offset " + xOff + ")");
+                    + " (same storage; C at offset " + cOff + ", " + name + " at offset " + xOff + ")");
         }
     }
 
