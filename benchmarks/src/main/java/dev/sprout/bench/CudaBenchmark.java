@@ -152,11 +152,16 @@ public class CudaBenchmark {
         @Param({"256", "512", "1024"})
         public int solveN;
 
+        /** CUDA-graph replay of the blocked LU ({@code -Dsprout.cuda.graphs}, read by every solve). */
+        @Param({"true", "false"})
+        public String graphs;
+
         CudaDevice d;
         DeviceBuffer a0, b0, a, b;
 
         @Setup(Level.Trial)
         public void setUp() {
+            System.setProperty(CudaLinalg.GRAPHS_PROPERTY, graphs);
             d = CudaDevice.shared();
             // a well-conditioned system: random entries plus n on the diagonal
             float[] x = new float[2 * solveN * solveN];
@@ -179,6 +184,8 @@ public class CudaBenchmark {
             b0.close();
             a.close();
             b.close();
+            d.dropCachedGraphs();
+            System.clearProperty(CudaLinalg.GRAPHS_PROPERTY);
         }
     }
 

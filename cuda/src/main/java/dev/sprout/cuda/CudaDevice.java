@@ -9,15 +9,22 @@ import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUfunction_attribute;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
+import jcuda.driver.CUstreamCaptureMode;
 import jcuda.driver.JCudaDriver;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -63,6 +70,14 @@ public final class CudaDevice {
     private long cachedBytes, liveBytes, peakBytes;
     private String lastKernel;
     private final int[] lastShape = new int[7];
+    /** Whether the last thing put on the stream was a graph replay (then lastKernel is not the last kernel). */
+    private boolean lastWasGraph;
+    /** Whether {@link #capture} is recording the stream; then nothing may synchronise or free device memory. */
+    private boolean capturing;
+    /** Buffers closed during the capture in progress: the graph keeps their memory until it is closed. */
+    private List<DeviceBuffer> captureHeld;
+    /** Cached instantiated graphs with the memory they use (see {@link #cachedGraph}), least recently used first. */
+    private final LinkedHashMap<Object, AutoCloseable> graphCache = new LinkedHashMap<>(16, 0.75f, true);
 
     private CudaDevice(int ordinal, byte[] fatbin) {
         this.ordinal = ordinal;
@@ -228,6 +243,12 @@ public final class CudaDevice {
                 if (!first.getMessage().contains("OUT_OF_MEMORY")) {
                     throw new dev.sprout.cuda.CudaException("cuMemAlloc(" + cls + " bytes) failed: " + first.getMessage(), first);
                 }
+                if (capturing) {
+                    // freeing the cache synchronises, which a stream capture forbids: fail the capture instead
+                    throw new dev.sprout.cuda.CudaException("out of device memory during a CUDA graph capture: asked for "
+                            + bytes + " bytes (" + cls + " with rounding) on " + name + " (the cache is not released"
+                            + " while capturing)", first);
+                }
                 freeCache();
                 try {
                     cuMemAlloc(p, cls);
@@ -245,15 +266,29 @@ public final class CudaDevice {
     }
 
     synchronized void release(DeviceBuffer b) {
+        if (capturing) {
+            // the captured graph may still use this memory at every replay: it stays out of the cache until the
+            // graph is closed
+            captureHeld.add(b);
+            return;
+        }
+        toCache(b);
+    }
+
+    private void toCache(DeviceBuffer b) {
         long cls = b.capacity();
         liveBytes -= cls;
         cachedBytes += cls;
         cache.computeIfAbsent(cls, c -> new ArrayDeque<>()).push(b.raw());
     }
 
-    /** Gives every cached block back to the driver. */
+    /** Gives every cached block back to the driver (closing the cached graphs first, see {@link #cachedGraph}). */
     public synchronized void freeCache() {
+        if (capturing) {
+            throw new IllegalStateException("freeCache during a CUDA graph capture (it would synchronise)");
+        }
         current();
+        dropCachedGraphs();
         try {
             cuCtxSynchronize();
         } catch (CudaException e) {
@@ -301,6 +336,7 @@ public final class CudaDevice {
         if (bytes == 0) {
             return;
         }
+        notCapturing("upload");
         current();
         try {
             cuMemcpyHtoD(dst.at(dstByte), src, bytes);
@@ -328,6 +364,7 @@ public final class CudaDevice {
         if (bytes == 0) {
             return;
         }
+        notCapturing("download");
         current();
         try {
             cuMemcpyDtoH(dst, src.at(srcByte), bytes);
@@ -405,6 +442,26 @@ public final class CudaDevice {
     }
 
     /**
+     * Loads {@code kernel} and opts it in to {@code sharedBytes} of dynamic shared memory now, as its first
+     * {@link #launch} would; used before a {@link #capture} so that no module or attribute call happens inside it.
+     */
+    public synchronized void prepare(String kernel, int sharedBytes) {
+        current();
+        CUfunction f = function(kernel);
+        try {
+            if (sharedBytes > 48 * 1024 && sharedBytes <= Math.max(sharedOptin, 48 * 1024)) {
+                Integer set = dynamicSharedSet.get(kernel);
+                if (set == null || set < sharedBytes) {
+                    cuFuncSetAttribute(f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, sharedBytes);
+                    dynamicSharedSet.put(kernel, sharedBytes);
+                }
+            }
+        } catch (CudaException e) {
+            throw failure("shared-memory opt-in of " + kernel + " (" + sharedBytes + " bytes)", e);
+        }
+    }
+
+    /**
      * Launches {@code kernel} on the device's stream. Arguments, in the kernel's parameter order, may be
      * {@link DeviceBuffer}, {@link CUdeviceptr}, {@link Integer}, {@link Long}, {@link Float} or {@link Double}.
      * Dynamic shared memory above 48 KiB is opted in to automatically (up to the device's limit).
@@ -452,6 +509,7 @@ public final class CudaDevice {
             }
             cuLaunchKernel(f, gx, gy, gz, bx, by, bz, sharedBytes, stream, Pointer.to(params), null);
             lastKernel = kernel;
+            lastWasGraph = false;
             lastShape[0] = gx;
             lastShape[1] = gy;
             lastShape[2] = gz;
@@ -459,7 +517,7 @@ public final class CudaDevice {
             lastShape[4] = by;
             lastShape[5] = bz;
             lastShape[6] = sharedBytes;
-            if (SYNC_EACH_LAUNCH) {
+            if (SYNC_EACH_LAUNCH && !capturing) {
                 cuStreamSynchronize(stream);
             }
         } catch (CudaException e) {
@@ -474,12 +532,16 @@ public final class CudaDevice {
 
     /** The last kernel launched and its launch shape (built only when an error needs it). */
     private String lastLaunch() {
+        if (lastWasGraph) {
+            return "a CUDA graph replay (its last captured kernel: " + (lastKernel == null ? "(none)" : lastKernel) + ")";
+        }
         return lastKernel == null ? "(none)" : shape(lastKernel, lastShape[0], lastShape[1], lastShape[2], lastShape[3],
                 lastShape[4], lastShape[5], lastShape[6]);
     }
 
     /** Waits for all work on the device's stream; a kernel fault is reported naming the last kernel launched. */
     public synchronized void synchronize() {
+        notCapturing("synchronize");
         current();
         try {
             cuStreamSynchronize(stream);
@@ -497,6 +559,7 @@ public final class CudaDevice {
 
     /** Runs {@code work} {@code reps} times between two CUDA events and returns the mean milliseconds per run. */
     public synchronized double time(int reps, Runnable work) {
+        notCapturing("time");
         current();
         CUevent start = new CUevent(), stop = new CUevent();
         cuEventCreate(start, 0);
@@ -517,6 +580,195 @@ public final class CudaDevice {
             JCudaDriver.cuEventDestroy(start);
             JCudaDriver.cuEventDestroy(stop);
         }
+    }
+
+    // ------------------------------------------------------------------------------------------ graphs
+
+    private void notCapturing(String what) {
+        if (capturing) {
+            throw new IllegalStateException(what + " during a CUDA graph capture (it would synchronise the stream)");
+        }
+    }
+
+    /** Whether a {@link #capture} is in progress (on this device's stream). */
+    public synchronized boolean isCapturing() {
+        return capturing;
+    }
+
+    /**
+     * Records {@code work} (launches, {@link #copy}, {@link #zero} on this device's stream) into a CUDA graph
+     * instead of running it, and returns the instantiated graph; nothing has run on the device when this returns.
+     * The capture is in relaxed mode, so the allocator may call cuMemAlloc. Inside {@code work} nothing may
+     * synchronise: uploads, downloads, {@link #synchronize}, {@link #time} and {@link #freeCache} throw, and
+     * {@code -Dsprout.cuda.sync} is not applied. Buffers closed inside {@code work} are kept by the graph until it
+     * is closed. The work must take no host decision from device data (there is none to read while capturing).
+     * If {@code work} or the capture fails, the capture is ended, the partial graph destroyed, and the error
+     * rethrown; the stream is never left capturing. Other threads wait (the device is locked throughout).
+     */
+    public synchronized CudaGraph capture(Runnable work) {
+        if (capturing) {
+            throw new IllegalStateException("nested CUDA graph capture");
+        }
+        current();
+        try {
+            cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_RELAXED);
+        } catch (CudaException e) {
+            throw failure("begin of a stream capture", e);
+        }
+        List<DeviceBuffer> held = new ArrayList<>();
+        capturing = true;
+        captureHeld = held;
+        Throwable error = null;
+        try {
+            work.run();
+        } catch (Throwable t) {
+            error = t;
+        }
+        CUgraph graph = new CUgraph();
+        boolean haveGraph = false;
+        try {
+            cuStreamEndCapture(stream, graph); // ends the capture even when it fails (graph then null)
+            haveGraph = true;
+        } catch (Throwable t) {
+            if (error == null) {
+                error = t instanceof CudaException ce ? failure("end of a stream capture", ce) : t;
+            } else {
+                error.addSuppressed(t);
+            }
+        } finally {
+            capturing = false;
+            captureHeld = null;
+        }
+        CUgraphExec exec = null;
+        if (error == null) {
+            exec = new CUgraphExec();
+            try {
+                cuGraphInstantiate(exec, graph, 0L);
+            } catch (Throwable t) {
+                exec = null;
+                error = t instanceof CudaException ce ? failure("instantiation of a captured graph", ce) : t;
+            }
+        }
+        if (error != null) {
+            if (haveGraph) {
+                try {
+                    cuGraphDestroy(graph);
+                } catch (Throwable t) {
+                    error.addSuppressed(t);
+                }
+            }
+            for (DeviceBuffer b : held) {
+                toCache(b);
+            }
+            if (error instanceof RuntimeException r) {
+                throw r;
+            }
+            if (error instanceof Error e) {
+                throw e;
+            }
+            throw new dev.sprout.cuda.CudaException("CUDA graph capture failed: " + error, error);
+        }
+        return new CudaGraph(this, graph, exec, held);
+    }
+
+    synchronized void launchGraph(CudaGraph g) {
+        if (g.closedFlag()) {
+            throw new IllegalStateException("launch of a closed CUDA graph");
+        }
+        notCapturing("graph launch");
+        current();
+        try {
+            cuGraphLaunch(g.exec(), stream);
+            lastWasGraph = true;
+            if (SYNC_EACH_LAUNCH) {
+                cuStreamSynchronize(stream);
+            }
+        } catch (CudaException e) {
+            throw failure("CUDA graph launch", e);
+        }
+    }
+
+    synchronized void closeGraph(CudaGraph g) {
+        if (g.closedFlag()) {
+            return;
+        }
+        g.markClosed();
+        current();
+        try {
+            // an executable graph still running is freed by the driver when it completes; its memory goes back to
+            // the cache, which is safe as every later use is ordered after it on the one stream
+            cuGraphExecDestroy(g.exec());
+            cuGraphDestroy(g.graph());
+        } catch (CudaException e) {
+            throw failure("destruction of a CUDA graph", e);
+        } finally {
+            for (DeviceBuffer b : g.held()) {
+                toCache(b);
+            }
+            g.held().clear();
+        }
+    }
+
+    /**
+     * The cached entry under {@code key} (marked most recently used), or null. The graph cache holds
+     * instantiated graphs together with the buffers they use, so that the buffers stay allocated while the graph
+     * lives; entries are closed on overflow of their cache's capacity and by {@link #freeCache}. Callers hold
+     * the device's lock ({@code synchronized (device)}) across lookup and launch.
+     */
+    synchronized AutoCloseable cachedGraph(Object key) {
+        return graphCache.get(key);
+    }
+
+    /** Caches {@code entry} under {@code key}, closing least recently used entries beyond {@code capacity}. */
+    synchronized void cacheGraph(Object key, AutoCloseable entry, int capacity) {
+        AutoCloseable old = graphCache.put(key, entry);
+        RuntimeException error = null;
+        if (old != null && old != entry) {
+            error = closeQuietly(old, null);
+        }
+        Iterator<AutoCloseable> it = graphCache.values().iterator();
+        while (graphCache.size() > Math.max(capacity, 1) && it.hasNext()) {
+            AutoCloseable e = it.next();
+            if (e == entry) {
+                continue;
+            }
+            it.remove();
+            error = closeQuietly(e, error);
+        }
+        if (error != null) {
+            throw error;
+        }
+    }
+
+    /** Closes every cached graph entry (and so gives its buffers back to the cache). */
+    public synchronized void dropCachedGraphs() {
+        RuntimeException error = null;
+        for (AutoCloseable e : graphCache.values()) {
+            error = closeQuietly(e, error);
+        }
+        graphCache.clear();
+        if (error != null) {
+            throw error;
+        }
+    }
+
+    /** Number of cached graph entries (for tests). */
+    synchronized int cachedGraphCount() {
+        return graphCache.size();
+    }
+
+    private static RuntimeException closeQuietly(AutoCloseable c, RuntimeException error) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            RuntimeException r = e instanceof RuntimeException re ? re
+                    : new dev.sprout.cuda.CudaException("closing a cached CUDA graph failed: " + e, e);
+            if (error == null) {
+                return r;
+            }
+            error.addSuppressed(r);
+        }
+        return error;
     }
 
     static byte[] readResource(String path) throws IOException {

@@ -32,6 +32,16 @@ import jcuda.driver.CUdeviceptr;
  * diagonal blocks of {@link #SOLVE_BLOCK} rows ({@code sprout_lu_invdiag_*}) and gemms, with the permuted copy of B
  * and the copy back guarded by the device-side info ({@code sprout_lu_rowcopy_*}), so B is untouched when the
  * matrix is singular. These methods synchronise: they return the info of every matrix.
+ *
+ * <h2>CUDA graphs</h2>
+ * The blocked path issues some 60-250 launches per matrix, each costing microseconds of host time through JCuda.
+ * For a single matrix ({@code batch == 1}, {@code n > 64}) the whole sequence (clearing info, factorisation,
+ * solve) is captured once into a CUDA graph ({@link CudaDevice#capture}) and replayed: no host decision in it
+ * depends on device data (info is checked by the kernels themselves). Graphs are cached per device, least
+ * recently used first, {@link #GRAPH_CACHE} of them, keyed by element type, n, nrhs and the device addresses
+ * (buffer and offset) of A and B; each keeps its own scratch and info buffers, out of the allocator, until it
+ * is evicted or {@link CudaDevice#freeCache} drops it. {@code -Dsprout.cuda.graphs=false} (read at every call)
+ * runs the launches directly instead; both paths run the same kernels in the same order.
  */
 public final class CudaLinalg {
 
@@ -53,6 +63,18 @@ public final class CudaLinalg {
     static final int SWAP_THREADS = 32;
     /** Diagonal block size of the blocked solve (lu_detail::SB) and threads of its inversion kernel. */
     static final int SOLVE_BLOCK = 128, INV_THREADS = 1024;
+    /** System property that switches the CUDA-graph replay of the single-matrix blocked LU (default true). */
+    public static final String GRAPHS_PROPERTY = "sprout.cuda.graphs";
+    /** Cached LU graphs per device. */
+    static final int GRAPH_CACHE = 4;
+    /** LU graphs captured and replayed so far, all devices (for tests). */
+    static final java.util.concurrent.atomic.AtomicLong GRAPH_CAPTURES = new java.util.concurrent.atomic.AtomicLong(),
+            GRAPH_REPLAYS = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Whether the single-matrix blocked LU is captured into and replayed from a CUDA graph (the property). */
+    public static boolean graphsEnabled() {
+        return !"false".equalsIgnoreCase(System.getProperty(GRAPHS_PROPERTY, "true").trim());
+    }
 
     // ================================================================================================ symEig
 
@@ -223,6 +245,16 @@ public final class CudaLinalg {
             return info;
         }
         int optin = Math.max(48 * 1024, d.maxSharedPerBlockOptin());
+        if (batch == 1 && n > LU_SMALL_MAX && graphsEnabled()) {
+            checkLarge(kd, optin);
+            synchronized (d) { // lookup, capture, replay and the info download as one, so no eviction intervenes
+                LuGraph g = luGraph(d, kd, n, nrhs, a, aOff, b, bOff);
+                g.graph.launch();
+                GRAPH_REPLAYS.incrementAndGet();
+                d.download(g.dinfo, 0, info, 0, 1);
+            }
+            return checkInfo(op, n, nrhs, info);
+        }
         try (DeviceBuffer dinfo = d.alloc(4L * batch)) {
             d.zero(dinfo);
             if (n <= LU_SMALL_MAX) {
@@ -243,7 +275,11 @@ public final class CudaLinalg {
             }
             d.download(dinfo, 0, info, 0, batch);
         }
-        for (int i = 0; i < batch; i++) {
+        return checkInfo(op, n, nrhs, info);
+    }
+
+    private static int[] checkInfo(String op, int n, int nrhs, int[] info) {
+        for (int i = 0; i < info.length; i++) {
             if (info[i] < 0) {
                 throw new CudaException(op + ": an LU kernel refused its launch configuration (n = " + n + ", nrhs = "
                         + nrhs + ", matrix " + i + "); the host and kernel shared-memory layouts disagree");
@@ -252,80 +288,249 @@ public final class CudaLinalg {
         return info;
     }
 
-    /** The blocked path, one matrix after another. */
-    private static void large(CudaDevice d, Kind kd, int batch, int n, int nrhs, DeviceBuffer a, long aOff,
-                              DeviceBuffer b, long bOff, DeviceBuffer dinfo, int optin) {
-        int es = kd.es, wmax = kd.panel;
-        long pBytes = panelBytes(wmax, es, kd.rs), gBytes = panelGenericBytes(wmax, es, kd.rs), iBytes = invBytes(es);
-        long sBytes = swapBytes(wmax, es);
+    /** The blocked solve's shared memory must fit the device. */
+    private static void checkLarge(Kind kd, int optin) {
+        long iBytes = invBytes(kd.es);
         if (iBytes > optin) {
             throw new IllegalStateException(kd.op + ": the blocked solve needs " + iBytes
                     + " bytes of shared memory per block, the device allows " + optin);
         }
-        int nb = (n + SOLVE_BLOCK - 1) / SOLVE_BLOCK;
-        long sq = (long) SOLVE_BLOCK * SOLVE_BLOCK;
-        long rhs = (long) n * nrhs;
-        try (DeviceBuffer perm = d.alloc(4L * n); DeviceBuffer l21 = d.alloc((long) n * wmax * es);
-             DeviceBuffer moves = d.alloc(4L * movesInts(wmax));
-             DeviceBuffer inv = nrhs == 0 ? null : d.alloc(2 * nb * sq * es);
-             DeviceBuffer y = nrhs == 0 ? null : d.alloc(rhs * es);
-             DeviceBuffer bp = nrhs == 0 ? null : d.alloc(rhs * es)) {
-            for (int mat = 0; mat < batch; mat++) {
-                long ao = aOff + (long) mat * n * n, bo = bOff + (long) mat * n * nrhs;
-                CUdeviceptr info = dinfo.at(4L * mat);
-                // ---- factorisation
-                for (int jb = 0; jb < n; jb += wmax) {
-                    int w = Math.min(wmax, n - jb);
-                    if (n - jb <= PANEL_MAX_ROWS) {
-                        // the panel's columns on one block; then the row moves of the other n - w columns and the
-                        // U12 solve of the trailing ones on many blocks (move table in scratch)
-                        d.launch("sprout_lu_panel_" + kd.suffix, 1, 1, 1, PANEL_THREADS, 1, 1, (int) pBytes, n, jb,
-                                a.at(ao * es), l21, perm, moves, info, (int) pBytes);
-                        int others = n - w;
-                        if (others > 0) {
-                            d.launch("sprout_lu_swap_" + kd.suffix, (others + SWAP_THREADS - 1) / SWAP_THREADS, 1, 1,
-                                    SWAP_THREADS, 1, 1, (int) sBytes, n, jb, a.at(ao * es), moves, info, (int) sBytes);
-                        }
-                    } else {
-                        d.launch("sprout_lu_panel_generic_" + kd.suffix, 1, 1, 1, PANEL_GENERIC_THREADS, 1, 1,
-                                (int) gBytes, n, jb, a.at(ao * es), l21, perm, info, (int) gBytes);
-                    }
-                    int je = jb + w;
-                    if (je < n) {
-                        // A22 -= L21 U12 (L21 from the panel kernel's copy, ld wmax)
-                        gemm(d, kd, n - je, n - je, w, -1, l21, 0, wmax, a, ao + (long) jb * n + je, n, 1, a,
-                                ao + (long) je * n + je, n);
-                    }
+    }
+
+    /** Scratch of the blocked path for one n x n matrix with nrhs right-hand sides. */
+    private static final class LuScratch implements AutoCloseable {
+        final DeviceBuffer perm, l21, moves, inv, y, bp;
+
+        /** Allocates in the order of the original try-with-resources (so the cache hands out the same blocks). */
+        LuScratch(CudaDevice d, Kind kd, int n, int nrhs) {
+            int es = kd.es, wmax = kd.panel;
+            int nb = (n + SOLVE_BLOCK - 1) / SOLVE_BLOCK;
+            long sq = (long) SOLVE_BLOCK * SOLVE_BLOCK;
+            long rhs = (long) n * nrhs;
+            DeviceBuffer[] got = new DeviceBuffer[6];
+            try {
+                got[0] = d.alloc(4L * n);
+                got[1] = d.alloc((long) n * wmax * es);
+                got[2] = d.alloc(4L * movesInts(wmax));
+                got[3] = nrhs == 0 ? null : d.alloc(2 * nb * sq * es);
+                got[4] = nrhs == 0 ? null : d.alloc(rhs * es);
+                got[5] = nrhs == 0 ? null : d.alloc(rhs * es);
+            } catch (RuntimeException | Error e) {
+                closeAll(got);
+                throw e;
+            }
+            perm = got[0];
+            l21 = got[1];
+            moves = got[2];
+            inv = got[3];
+            y = got[4];
+            bp = got[5];
+        }
+
+        @Override
+        public void close() {
+            closeAll(new DeviceBuffer[] {perm, l21, moves, inv, y, bp});
+        }
+
+        /** Closes in reverse order, like try-with-resources. */
+        private static void closeAll(DeviceBuffer[] bufs) {
+            for (int i = bufs.length - 1; i >= 0; i--) {
+                if (bufs[i] != null) {
+                    bufs[i].close();
                 }
-                if (nrhs == 0) {
-                    continue;
-                }
-                // ---- solve: P B -> bp; L Y = bp; U X = Y (X in bp); bp -> B, all skipped on the device if info != 0.
-                // Every row block of y is first written by a beta = 0 product (which never reads C), so y needs no
-                // clearing.
-                d.launch("sprout_lu_invdiag_" + kd.suffix, nb, 2, 1, INV_THREADS, 1, 1, (int) iBytes, n, a.at(ao * es),
-                        inv, info, (int) iBytes);
-                rowCopy(d, es, n, nrhs, b.at(bo * es), bp.pointer(), perm.pointer(), info);
-                for (int i = 0; i < nb; i++) {
-                    int s = i * SOLVE_BLOCK, bs = Math.min(SOLVE_BLOCK, n - s), e = s + bs;
-                    gemm(d, kd, bs, nrhs, bs, 1, inv, i * sq, SOLVE_BLOCK, bp, (long) s * nrhs, nrhs, 0, y,
-                            (long) s * nrhs, nrhs);
-                    if (e < n) {
-                        gemm(d, kd, n - e, nrhs, bs, -1, a, ao + (long) e * n + s, n, y, (long) s * nrhs, nrhs, 1, bp,
-                                (long) e * nrhs, nrhs);
-                    }
-                }
-                for (int i = nb - 1; i >= 0; i--) {
-                    int s = i * SOLVE_BLOCK, bs = Math.min(SOLVE_BLOCK, n - s);
-                    gemm(d, kd, bs, nrhs, bs, 1, inv, (nb + i) * sq, SOLVE_BLOCK, y, (long) s * nrhs, nrhs, 0, bp,
-                            (long) s * nrhs, nrhs);
-                    if (s > 0) {
-                        gemm(d, kd, s, nrhs, bs, -1, a, ao + s, n, bp, (long) s * nrhs, nrhs, 1, y, 0, nrhs);
-                    }
-                }
-                rowCopy(d, es, n, nrhs, bp.pointer(), b.at(bo * es), new CUdeviceptr(), info);
             }
         }
+    }
+
+    /** The blocked path, one matrix after another. */
+    private static void large(CudaDevice d, Kind kd, int batch, int n, int nrhs, DeviceBuffer a, long aOff,
+                              DeviceBuffer b, long bOff, DeviceBuffer dinfo, int optin) {
+        checkLarge(kd, optin);
+        try (LuScratch s = new LuScratch(d, kd, n, nrhs)) {
+            for (int mat = 0; mat < batch; mat++) {
+                long ao = aOff + (long) mat * n * n, bo = bOff + (long) mat * n * nrhs;
+                largeOne(d, kd, n, nrhs, a, ao, b, bo, dinfo.at(4L * mat), s);
+            }
+        }
+    }
+
+    /**
+     * Factorisation and solve of one matrix (A at element offset ao, B at bo) with the scratch s. Takes no host
+     * decision from device data, so it can be captured into a CUDA graph.
+     */
+    private static void largeOne(CudaDevice d, Kind kd, int n, int nrhs, DeviceBuffer a, long ao, DeviceBuffer b,
+                                 long bo, CUdeviceptr info, LuScratch sc) {
+        int es = kd.es, wmax = kd.panel;
+        long pBytes = panelBytes(wmax, es, kd.rs), gBytes = panelGenericBytes(wmax, es, kd.rs), iBytes = invBytes(es);
+        long sBytes = swapBytes(wmax, es);
+        int nb = (n + SOLVE_BLOCK - 1) / SOLVE_BLOCK;
+        long sq = (long) SOLVE_BLOCK * SOLVE_BLOCK;
+        DeviceBuffer perm = sc.perm, l21 = sc.l21, moves = sc.moves, inv = sc.inv, y = sc.y, bp = sc.bp;
+        // ---- factorisation
+        for (int jb = 0; jb < n; jb += wmax) {
+            int w = Math.min(wmax, n - jb);
+            if (n - jb <= PANEL_MAX_ROWS) {
+                // the panel's columns on one block; then the row moves of the other n - w columns and the
+                // U12 solve of the trailing ones on many blocks (move table in scratch)
+                d.launch("sprout_lu_panel_" + kd.suffix, 1, 1, 1, PANEL_THREADS, 1, 1, (int) pBytes, n, jb,
+                        a.at(ao * es), l21, perm, moves, info, (int) pBytes);
+                int others = n - w;
+                if (others > 0) {
+                    d.launch("sprout_lu_swap_" + kd.suffix, (others + SWAP_THREADS - 1) / SWAP_THREADS, 1, 1,
+                            SWAP_THREADS, 1, 1, (int) sBytes, n, jb, a.at(ao * es), moves, info, (int) sBytes);
+                }
+            } else {
+                d.launch("sprout_lu_panel_generic_" + kd.suffix, 1, 1, 1, PANEL_GENERIC_THREADS, 1, 1,
+                        (int) gBytes, n, jb, a.at(ao * es), l21, perm, info, (int) gBytes);
+            }
+            int je = jb + w;
+            if (je < n) {
+                // A22 -= L21 U12 (L21 from the panel kernel's copy, ld wmax)
+                gemm(d, kd, n - je, n - je, w, -1, l21, 0, wmax, a, ao + (long) jb * n + je, n, 1, a,
+                        ao + (long) je * n + je, n);
+            }
+        }
+        if (nrhs == 0) {
+            return;
+        }
+        // ---- solve: P B -> bp; L Y = bp; U X = Y (X in bp); bp -> B, all skipped on the device if info != 0.
+        // Every row block of y is first written by a beta = 0 product (which never reads C), so y needs no
+        // clearing.
+        d.launch("sprout_lu_invdiag_" + kd.suffix, nb, 2, 1, INV_THREADS, 1, 1, (int) iBytes, n, a.at(ao * es),
+                inv, info, (int) iBytes);
+        rowCopy(d, es, n, nrhs, b.at(bo * es), bp.pointer(), perm.pointer(), info);
+        for (int i = 0; i < nb; i++) {
+            int s = i * SOLVE_BLOCK, bs = Math.min(SOLVE_BLOCK, n - s), e = s + bs;
+            gemm(d, kd, bs, nrhs, bs, 1, inv, i * sq, SOLVE_BLOCK, bp, (long) s * nrhs, nrhs, 0, y,
+                    (long) s * nrhs, nrhs);
+            if (e < n) {
+                gemm(d, kd, n - e, nrhs, bs, -1, a, ao + (long) e * n + s, n, y, (long) s * nrhs, nrhs, 1, bp,
+                        (long) e * nrhs, nrhs);
+            }
+        }
+        for (int i = nb - 1; i >= 0; i--) {
+            int s = i * SOLVE_BLOCK, bs = Math.min(SOLVE_BLOCK, n - s);
+            gemm(d, kd, bs, nrhs, bs, 1, inv, (nb + i) * sq, SOLVE_BLOCK, y, (long) s * nrhs, nrhs, 0, bp,
+                    (long) s * nrhs, nrhs);
+            if (s > 0) {
+                gemm(d, kd, s, nrhs, bs, -1, a, ao + s, n, bp, (long) s * nrhs, nrhs, 1, y, 0, nrhs);
+            }
+        }
+        rowCopy(d, es, n, nrhs, bp.pointer(), b.at(bo * es), new CUdeviceptr(), info);
+    }
+
+    // ------------------------------------------------------------------------------------------ graph cache
+
+    /** Cache key: element type, sizes, and the device addresses (block identity and element offset) of A and B. */
+    private static final class LuKey {
+        final Kind kind;
+        final int n, nrhs;
+        /** The allocator's block objects: one object per device allocation until the cache is freed (which drops
+         * the graphs first), so identity means the same device address. */
+        final CUdeviceptr aBlock, bBlock;
+        final long aOff, bOff;
+
+        LuKey(Kind kind, int n, int nrhs, CUdeviceptr aBlock, long aOff, CUdeviceptr bBlock, long bOff) {
+            this.kind = kind;
+            this.n = n;
+            this.nrhs = nrhs;
+            this.aBlock = aBlock;
+            this.aOff = aOff;
+            this.bBlock = bBlock;
+            this.bOff = bOff;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof LuKey k && k.kind == kind && k.n == n && k.nrhs == nrhs && k.aBlock == aBlock
+                    && k.aOff == aOff && k.bBlock == bBlock && k.bOff == bOff;
+        }
+
+        @Override
+        public int hashCode() {
+            int h = kind.hashCode();
+            h = 31 * h + n;
+            h = 31 * h + nrhs;
+            h = 31 * h + System.identityHashCode(aBlock);
+            h = 31 * h + Long.hashCode(aOff);
+            h = 31 * h + System.identityHashCode(bBlock);
+            h = 31 * h + Long.hashCode(bOff);
+            return h;
+        }
+    }
+
+    /** A cached graph with the info and scratch buffers it writes (held open while it is cached). */
+    private static final class LuGraph implements AutoCloseable {
+        final CudaGraph graph;
+        final DeviceBuffer dinfo;
+        final LuScratch scratch;
+
+        LuGraph(CudaGraph graph, DeviceBuffer dinfo, LuScratch scratch) {
+            this.graph = graph;
+            this.dinfo = dinfo;
+            this.scratch = scratch;
+        }
+
+        @Override
+        public void close() {
+            try {
+                graph.close();
+            } finally {
+                scratch.close();
+                dinfo.close();
+            }
+        }
+    }
+
+    /** The cached graph for this solve, captured (with its own scratch, allocated outside the capture) if new. */
+    private static LuGraph luGraph(CudaDevice d, Kind kd, int n, int nrhs, DeviceBuffer a, long aOff,
+                                   DeviceBuffer b, long bOff) {
+        LuKey key = new LuKey(kd, n, nrhs, a.raw(), aOff, b.raw(), bOff);
+        if (d.cachedGraph(key) instanceof LuGraph g) {
+            return g;
+        }
+        // load the kernels and opt in to their shared memory before the capture (no module or attribute calls in it)
+        int es = kd.es, wmax = kd.panel;
+        d.prepare("sprout_lu_panel_" + kd.suffix, (int) panelBytes(wmax, es, kd.rs));
+        d.prepare("sprout_lu_swap_" + kd.suffix, (int) swapBytes(wmax, es));
+        d.prepare("sprout_lu_panel_generic_" + kd.suffix, (int) panelGenericBytes(wmax, es, kd.rs));
+        d.prepare("sprout_lu_invdiag_" + kd.suffix, (int) invBytes(es));
+        d.prepare(es == 4 ? "sprout_lu_rowcopy_b32" : "sprout_lu_rowcopy_b64", 0);
+        for (String k : CudaGemm.kernelNames()) {
+            try {
+                d.prepare(k, 0);
+            } catch (RuntimeException ignored) {
+                // only a preload: a kernel that is missing fails at its launch as it would without graphs
+            }
+        }
+        DeviceBuffer dinfo = d.alloc(4L);
+        LuScratch s;
+        try {
+            s = new LuScratch(d, kd, n, nrhs);
+        } catch (RuntimeException | Error e) {
+            dinfo.close();
+            throw e;
+        }
+        CudaGraph graph;
+        try {
+            graph = d.capture(() -> {
+                d.zero(dinfo);
+                largeOne(d, kd, n, nrhs, a, aOff, b, bOff, dinfo.pointer(), s);
+            });
+        } catch (RuntimeException | Error e) {
+            s.close();
+            dinfo.close();
+            throw e;
+        }
+        GRAPH_CAPTURES.incrementAndGet();
+        LuGraph g = new LuGraph(graph, dinfo, s);
+        d.cacheGraph(key, g, GRAPH_CACHE);
+        return g;
+    }
+
+    /** Number of LU graphs cached on the device (for tests). */
+    static int cachedGraphs(CudaDevice d) {
+        return d.cachedGraphCount();
     }
 
     /** dst row i = src row perm[i] (perm a null pointer: row i), unless *info != 0. */

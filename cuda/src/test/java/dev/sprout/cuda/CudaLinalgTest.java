@@ -571,6 +571,236 @@ class CudaLinalgTest {
         }
     }
 
+    // ============================================================================================ CUDA graphs
+
+    /** Runs {@code work} with {@code -Dsprout.cuda.graphs} set to {@code on}, restoring the property after. */
+    static <T> T withGraphs(boolean on, java.util.function.Supplier<T> work) {
+        String old = System.getProperty(CudaLinalg.GRAPHS_PROPERTY);
+        System.setProperty(CudaLinalg.GRAPHS_PROPERTY, Boolean.toString(on));
+        try {
+            return work.get();
+        } finally {
+            if (old == null) {
+                System.clearProperty(CudaLinalg.GRAPHS_PROPERTY);
+            } else {
+                System.setProperty(CudaLinalg.GRAPHS_PROPERTY, old);
+            }
+        }
+    }
+
+    static int[] floatBits(float[] x) {
+        int[] y = new int[x.length];
+        for (int i = 0; i < x.length; i++) {
+            y[i] = Float.floatToRawIntBits(x[i]);
+        }
+        return y;
+    }
+
+    /** kind 0 (f32) or 2 (c64) solve on the device buffers, through the graph path or not. */
+    static int[] gesvOn(boolean graphs, int kind, int n, int nrhs, DeviceBuffer da, DeviceBuffer db) {
+        CudaDevice d = device();
+        return withGraphs(graphs, () -> kind == 0 ? CudaLinalg.gesvF32(d, 1, n, nrhs, da, 0, db, 0)
+                : kind == 1 ? CudaLinalg.gesvF64(d, 1, n, nrhs, da, 0, db, 0) : CudaLinalg.cgesv(d, 1, n, nrhs, da, 0, db, 0));
+    }
+
+    @Test
+    void graphPathIsBitIdenticalToDirectLaunches() {
+        Assumptions.assumeTrue(CudaDevice.available(), CudaDevice::unavailableReason);
+        int[][] cases = {{2, 256, 256}, {2, 300, 300}, {2, 300, 7}, {0, 129, 5}, {0, 129, 0}};
+        for (int[] c : cases) {
+            int kind = c[0], n = c[1], nrhs = c[2], s = kind == 2 ? 2 : 1;
+            String what = KIND[kind] + " n=" + n + " nrhs=" + nrhs;
+            Rng r = new Rng(77 + n + nrhs);
+            float[] a = f32(system(r, 1, n, kind == 2)), b = f32(randn(r, s * n * nrhs));
+            float[] aD = a.clone(), bD = b.clone(), aG = a.clone(), bG = b.clone();
+            int[] infoD = withGraphs(false, () -> deviceGesv(kind, 1, n, nrhs, aD, bD, null, null));
+            long captures = CudaLinalg.GRAPH_CAPTURES.get(), replays = CudaLinalg.GRAPH_REPLAYS.get();
+            int[] infoG = withGraphs(true, () -> deviceGesv(kind, 1, n, nrhs, aG, bG, null, null));
+            assertEquals(replays + 1, CudaLinalg.GRAPH_REPLAYS.get(), what + ": the graph path ran");
+            assertTrue(CudaLinalg.GRAPH_CAPTURES.get() <= captures + 1, what);
+            assertArrayEquals(infoD, infoG, what + " info");
+            assertEquals(0, infoG[0], what + " info");
+            assertArrayEquals(floatBits(aD), floatBits(aG), what + ": LU factors bit-identical");
+            assertArrayEquals(floatBits(bD), floatBits(bG), what + ": solution bit-identical");
+        }
+    }
+
+    @Test
+    void graphIsReusedForNewDataInTheSameBuffers() {
+        Assumptions.assumeTrue(CudaDevice.available(), CudaDevice::unavailableReason);
+        CudaDevice d = device();
+        for (int kind = 0; kind < 3; kind++) {
+            boolean cx = kind == 2;
+            int n = kind == 1 ? 200 : 256, nrhs = 64, s = cx ? 2 : 1;
+            double eps = kind == 1 ? EPS64 : EPS32;
+            int es = kind == 0 ? 4 : 8;
+            try (DeviceBuffer da = d.alloc((long) es * n * n); DeviceBuffer db = d.alloc((long) es * n * nrhs)) {
+                for (int round = 0; round < 3; round++) {
+                    String what = KIND[kind] + " n=" + n + " round " + round;
+                    Rng r = new Rng(500 + 10L * kind + round);
+                    double[] a = system(r, 1, n, cx), b = randn(r, s * n * nrhs);
+                    double[] a0, b0, x;
+                    long captures = CudaLinalg.GRAPH_CAPTURES.get();
+                    int[] info;
+                    if (kind == 1) {
+                        d.copyIn(a, 0, a.length, da, 0);
+                        d.copyIn(b, 0, b.length, db, 0);
+                        info = gesvOn(true, kind, n, nrhs, da, db);
+                        x = new double[b.length];
+                        d.download(db, 0, x, 0, x.length);
+                        a0 = a;
+                        b0 = b;
+                    } else {
+                        float[] af = f32(a), bf = f32(b), xf = new float[bf.length];
+                        d.copyIn(af, 0, af.length, da, 0);
+                        d.copyIn(bf, 0, bf.length, db, 0);
+                        info = gesvOn(true, kind, n, nrhs, da, db);
+                        d.download(db, 0, xf, 0, xf.length);
+                        x = f64(xf);
+                        a0 = f64(af);
+                        b0 = f64(bf);
+                    }
+                    assertEquals(0, info[0], what + " info");
+                    if (round > 0) {
+                        assertEquals(captures, CudaLinalg.GRAPH_CAPTURES.get(), what + ": graph reused, not recaptured");
+                    }
+                    double res = residual(cx, n, nrhs, a0, x, b0);
+                    assertTrue(res <= 100 * eps * Math.sqrt(n), what + " relative residual " + res);
+                }
+            }
+        }
+    }
+
+    @Test
+    void singularMatrixThroughTheGraphPath() {
+        Assumptions.assumeTrue(CudaDevice.available(), CudaDevice::unavailableReason);
+        CudaDevice d = device();
+        for (int kind : new int[] {0, 2}) {
+            boolean cx = kind == 2;
+            int n = 160, nrhs = 3, s = cx ? 2 : 1, zc = 97;
+            String what = KIND[kind] + " singular n=" + n;
+            try (DeviceBuffer da = d.alloc(4L * s * n * n); DeviceBuffer db = d.alloc(4L * s * n * nrhs)) {
+                // first a regular system in these buffers (captures the graph), then a singular one (replays it)
+                for (int round = 0; round < 2; round++) {
+                    Rng r = new Rng(900 + kind + round);
+                    double[] a = system(r, 1, n, cx), b = randn(r, s * n * nrhs);
+                    if (round == 1) {
+                        for (int i = 0; i < n; i++) {
+                            for (int c = 0; c < s; c++) {
+                                a[s * (i * n + zc) + c] = 0;
+                            }
+                        }
+                    }
+                    float[] af = f32(a), bf = f32(b);
+                    float[] aD = af.clone(), bD = bf.clone();
+                    int[] infoD = withGraphs(false, () -> deviceGesv(kind, 1, n, nrhs, aD, bD, null, null));
+                    d.copyIn(af, 0, af.length, da, 0);
+                    d.copyIn(bf, 0, bf.length, db, 0);
+                    long captures = CudaLinalg.GRAPH_CAPTURES.get();
+                    int[] infoG = gesvOn(true, kind, n, nrhs, da, db);
+                    if (round == 1) {
+                        assertEquals(captures, CudaLinalg.GRAPH_CAPTURES.get(), what + ": graph replayed");
+                    }
+                    float[] aG = new float[af.length], bG = new float[bf.length];
+                    d.download(da, 0, aG, 0, aG.length);
+                    d.download(db, 0, bG, 0, bG.length);
+                    assertArrayEquals(infoD, infoG, what + " round " + round + " info");
+                    assertEquals(round == 1 ? zc + 1 : 0, infoG[0], what + " round " + round + " info");
+                    assertArrayEquals(floatBits(aD), floatBits(aG), what + " round " + round + ": factors");
+                    assertArrayEquals(floatBits(bD), floatBits(bG), what + " round " + round + ": B");
+                    if (round == 1) {
+                        assertArrayEquals(floatBits(bf), floatBits(bG), what + ": B unchanged");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void graphsPropertyTogglesThePathAndFreeCacheDropsGraphs() {
+        Assumptions.assumeTrue(CudaDevice.available(), CudaDevice::unavailableReason);
+        CudaDevice d = device();
+        int n = 130, nrhs = 2;
+        Rng r = new Rng(31);
+        float[] a = f32(system(r, 1, n, false)), b = f32(randn(r, n * nrhs));
+        try (DeviceBuffer da = d.alloc(4L * n * n); DeviceBuffer db = d.alloc(4L * n * nrhs)) {
+            long replays = CudaLinalg.GRAPH_REPLAYS.get(), captures = CudaLinalg.GRAPH_CAPTURES.get();
+            d.copyIn(a, 0, a.length, da, 0);
+            d.copyIn(b, 0, b.length, db, 0);
+            assertEquals(0, gesvOn(false, 0, n, nrhs, da, db)[0]);
+            assertEquals(replays, CudaLinalg.GRAPH_REPLAYS.get(), "graphs off: no replay");
+            assertEquals(captures, CudaLinalg.GRAPH_CAPTURES.get(), "graphs off: no capture");
+            assertEquals(false, withGraphs(false, CudaLinalg::graphsEnabled));
+            assertEquals(true, withGraphs(true, CudaLinalg::graphsEnabled));
+            d.copyIn(a, 0, a.length, da, 0);
+            d.copyIn(b, 0, b.length, db, 0);
+            assertEquals(0, gesvOn(true, 0, n, nrhs, da, db)[0]);
+            assertEquals(replays + 1, CudaLinalg.GRAPH_REPLAYS.get(), "graphs on: replayed");
+            assertTrue(CudaLinalg.cachedGraphs(d) >= 1 && CudaLinalg.cachedGraphs(d) <= CudaLinalg.GRAPH_CACHE);
+            // small n and batches never take the graph path
+            try (DeviceBuffer sa = d.alloc(4L * 2 * 40 * 40); DeviceBuffer sb = d.alloc(4L * 2 * 40)) {
+                float[] s = f32(system(r, 2, 40, false));
+                d.copyIn(s, 0, s.length, sa, 0);
+                d.zero(sb);
+                long rp = CudaLinalg.GRAPH_REPLAYS.get();
+                withGraphs(true, () -> CudaLinalg.gesvF32(d, 2, 40, 1, sa, 0, sb, 0));
+                assertEquals(rp, CudaLinalg.GRAPH_REPLAYS.get(), "small n: no graph");
+            }
+            d.freeCache();
+            assertEquals(0, CudaLinalg.cachedGraphs(d), "freeCache drops the graphs");
+            captures = CudaLinalg.GRAPH_CAPTURES.get();
+            d.copyIn(a, 0, a.length, da, 0);
+            d.copyIn(b, 0, b.length, db, 0);
+            assertEquals(0, gesvOn(true, 0, n, nrhs, da, db)[0]);
+            assertEquals(captures + 1, CudaLinalg.GRAPH_CAPTURES.get(), "recaptured after freeCache");
+            // LRU: more keys than the cache holds keep it at its capacity, and every solve stays right
+            for (int off = 0; off < CudaLinalg.GRAPH_CACHE + 2; off++) {
+                try (DeviceBuffer ea = d.alloc(4L * (n * n + off)); DeviceBuffer eb = d.alloc(4L * n * nrhs)) {
+                    d.copyIn(a, 0, a.length, ea, off);
+                    d.copyIn(b, 0, b.length, eb, 0);
+                    final int o = off;
+                    assertEquals(0, (int) withGraphs(true, () -> CudaLinalg.gesvF32(d, 1, n, nrhs, ea, o, eb, 0)[0]));
+                    float[] x = new float[b.length];
+                    d.download(eb, 0, x, 0, x.length);
+                    double res = residual(false, n, nrhs, f64(a), f64(x), f64(b));
+                    assertTrue(res <= 100 * EPS32 * Math.sqrt(n), "LRU round " + off + " residual " + res);
+                    assertTrue(CudaLinalg.cachedGraphs(d) <= CudaLinalg.GRAPH_CACHE);
+                }
+            }
+        }
+    }
+
+    @Test
+    void failedCaptureLeavesTheStreamUsable() {
+        Assumptions.assumeTrue(CudaDevice.available(), CudaDevice::unavailableReason);
+        CudaDevice d = device();
+        try (DeviceBuffer x = d.alloc(64)) {
+            IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> d.capture(() -> {
+                d.zero(x);
+                throw new IllegalStateException("boom");
+            }));
+            assertEquals("boom", thrown.getMessage());
+            assertTrue(!d.isCapturing());
+            // a synchronising call inside a capture is refused, and the capture ended
+            assertThrows(IllegalStateException.class, () -> d.capture(d::synchronize));
+            assertThrows(IllegalStateException.class, () -> d.capture(() -> d.download(x, 0, new float[4], 0, 4)));
+            assertTrue(!d.isCapturing());
+            // the stream still works, and a plain capture replays
+            float[] ones = {1, 2, 3, 4};
+            d.copyIn(ones, 0, 4, x, 0);
+            try (CudaGraph g = d.capture(() -> d.zero(x, 0, 8))) {
+                float[] got = new float[4];
+                d.download(x, 0, got, 0, 4);
+                assertArrayEquals(ones, got, 0f, "capturing ran nothing");
+                g.launch();
+                g.launch();
+                d.download(x, 0, got, 0, 4);
+                assertArrayEquals(new float[] {0, 0, 3, 4}, got, 0f, "replayed");
+            }
+            d.synchronize();
+        }
+    }
+
     // ============================================================================================ checks
 
     @Test
