@@ -8,6 +8,7 @@ import picocli.CommandLine.ParentCommand;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.URISyntaxException;
@@ -56,6 +57,10 @@ final class Bench implements Callable<Integer> {
     @Option(names = "--no-peer", description = "skip the PyTorch peer")
     boolean noPeer;
 
+    @Option(names = "--peer-system-blas", description = "run the PyTorch peer on the system's libblas.so.3 even when it is "
+            + "not OpenBLAS (by default the peer then gets the benchmarks' OpenBLAS 0.3.31 through LD_LIBRARY_PATH)")
+    boolean peerSystemBlas;
+
     @Parameters(description = "JMH options (after --)")
     List<String> jmhArgs = new ArrayList<>();
 
@@ -101,7 +106,7 @@ final class Bench implements Callable<Integer> {
         }
         String peer = null;
         if (!s.torchSections().isEmpty() && !noPeer) {
-            peer = runPeer(root, s, quick, o);
+            peer = runPeer(root, jar, s, quick, peerSystemBlas, o);
         }
         Map<String, Object> machine = Machine.describe();
         machine.remove("jdk");
@@ -126,7 +131,7 @@ final class Bench implements Callable<Integer> {
     }
 
     /** Runs torch_cpu.py at one thread; returns its output, or null (with a message) when it cannot run. */
-    private static String runPeer(Path root, BenchReport.Suite s, boolean quick, PrintStream o) throws IOException, InterruptedException {
+    private static String runPeer(Path root, Path jar, BenchReport.Suite s, boolean quick, boolean systemBlas, PrintStream o) throws IOException, InterruptedException {
         Path script = null;
         for (Path p : List.of(root.resolve("shared/peers/torch_cpu.py"), root.resolveSibling("shared").resolve("peers/torch_cpu.py"))) {
             if (Files.isRegularFile(p)) {
@@ -153,12 +158,54 @@ final class Bench implements Callable<Integer> {
         if (quick) {
             env.putAll(Map.of("REPS", "3", "MIN_T", "0.2", "WARM", "0.3"));
         }
+        Path sys = Path.of(SYSTEM_BLAS);
+        boolean sysIsOpenBlas = Files.exists(sys) && sys.toRealPath().toString().toLowerCase(java.util.Locale.ROOT).contains("openblas");
+        if (!sysIsOpenBlas && !systemBlas) {
+            Path dir = peerBlas(root, jar);
+            String old = System.getenv("LD_LIBRARY_PATH");
+            env.put("LD_LIBRARY_PATH", dir + (old == null || old.isEmpty() ? "" : ":" + old));
+            o.println("bench: " + SYSTEM_BLAS + " is not OpenBLAS (" + (Files.exists(sys) ? sys.toRealPath() : "missing")
+                    + "): the peer runs on the benchmarks' OpenBLAS from " + dir + " (--peer-system-blas to keep the system's)");
+        }
         int rc = exec(root, cmd, out, o, env);
         if (rc != 0) {
             o.println("bench: peer failed (exit " + rc + "); rows have no peer");
             return null;
         }
         return out.toString();
+    }
+
+    static final String SYSTEM_BLAS = "/usr/lib/x86_64-linux-gnu/libblas.so.3";
+
+    /**
+     * A directory with the benchmarks jar's OpenBLAS (bytedeco 0.3.31, the in-run peer of gemm/eigh/complex) and the
+     * libraries it needs, plus {@code libblas.so.3} and {@code liblapack.so.3} links to it: on LD_LIBRARY_PATH it
+     * replaces a reference BLAS under Debian's PyTorch, which links libblas.so.3 / liblapack.so.3.
+     */
+    static Path peerBlas(Path root, Path jar) throws IOException {
+        Path dir = root.resolve("benchmarks/target/peer-blas");
+        Files.createDirectories(dir);
+        try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(jar.toFile())) {
+            for (String lib : List.of("libopenblas.so.0", "libgfortran.so.5", "libquadmath.so.0", "libgcc_s.so.1")) {
+                Path f = dir.resolve(lib);
+                if (Files.isRegularFile(f) && !newer(jar, Files.getLastModifiedTime(f))) {
+                    continue;
+                }
+                java.util.zip.ZipEntry e = z.getEntry("org/bytedeco/openblas/linux-x86_64/" + lib);
+                if (e == null) {
+                    throw new IllegalStateException(jar + " holds no org/bytedeco/openblas/linux-x86_64/" + lib);
+                }
+                try (InputStream in = z.getInputStream(e)) {
+                    Files.copy(in, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+        for (String link : List.of("libblas.so.3", "liblapack.so.3")) {
+            Path l = dir.resolve(link);
+            Files.deleteIfExists(l);
+            Files.createSymbolicLink(l, Path.of("libopenblas.so.0"));
+        }
+        return dir;
     }
 
     /** Runs a command in {@code dir} without the OpenBLAS pinning variables; echoes and captures its output. */

@@ -203,6 +203,13 @@ final class BenchReport {
         if (pc != null) {
             m.put("peer_openblas_core", pc);
         }
+        for (String line : (peer == null ? "" : peer).split("\n")) {
+            if (line.startsWith("# python ")) {
+                m.put("peer", line.substring(2));
+            } else if (line.startsWith("# BLAS")) {
+                m.put("peer_blas", line.substring(2));
+            }
+        }
         out.set("rows", rows);
         return out;
     }

@@ -98,6 +98,8 @@ class BenchCommandTest {
         assertTrue(hvp.path("peer").isNull() && hvp.path("ratio").isNull(), hvp.toString());
         // no OpenBLAS in the JMH run: the core PyTorch's OpenBLAS reported
         assertEquals("SkylakeX (PyTorch's OpenBLAS)", s.path("machine").path("openblas_core").asText());
+        assertTrue(s.path("machine").path("peer").asText().contains("torch 1.13.0"), s.path("machine").toString());
+        assertTrue(s.path("machine").path("peer_blas").asText().contains("OpenBLAS 0.3.21"), s.path("machine").toString());
     }
 
     @Test
