@@ -150,7 +150,6 @@ final class Bench implements Callable<Integer> {
         }
         List<String> cmd = new ArrayList<>(List.of(PYTHON, script.toString(), "1"));
         cmd.addAll(s.torchSections());
-        o.println("bench: peer: " + String.join(" ", cmd) + "   (load " + load() + ")");
         StringBuilder out = new StringBuilder();
         // one thread: OMP/OPENBLAS/MKL_NUM_THREADS are read at load; quick: fewer, shorter samples (REPS, MIN_T, WARM)
         Map<String, String> env = new java.util.HashMap<>(Map.of("OMP_NUM_THREADS", "1", "OPENBLAS_NUM_THREADS", "1",
@@ -167,6 +166,7 @@ final class Bench implements Callable<Integer> {
             o.println("bench: " + SYSTEM_BLAS + " is not OpenBLAS (" + (Files.exists(sys) ? sys.toRealPath() : "missing")
                     + "): the peer runs on the benchmarks' OpenBLAS from " + dir + " (--peer-system-blas to keep the system's)");
         }
+        o.println("bench: peer: " + String.join(" ", cmd) + "   (load " + load() + ")");
         int rc = exec(root, cmd, out, o, env);
         if (rc != 0) {
             o.println("bench: peer failed (exit " + rc + "); rows have no peer");
