@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "sprout", mixinStandardHelpOptions = true, version = "sprout 0.1.0",
         description = "A numerical engine on which neural networks grow.",
-        subcommands = {Main.Train.class, Main.Grow.class, Main.Compare.class, Main.Continual.class, Main.Resume.class, Main.Doctor.class, Main.Demo.class})
+        subcommands = {Main.Train.class, Main.Grow.class, Main.Compare.class, Main.Continual.class, Main.Resume.class, Main.Doctor.class, Main.Demo.class, Bench.class})
 public final class Main implements Callable<Integer> {
     @Option(names = "--verbose", description = "print stack traces of errors", scope = CommandLine.ScopeType.INHERIT)
     boolean verbose;

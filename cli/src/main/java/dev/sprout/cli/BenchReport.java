@@ -1,0 +1,370 @@
+package dev.sprout.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Assembles the {@code sprout bench} summary from what a run produced: the JMH result JSON, the benchmark's console
+ * output (its {@code # sprout-bench:} lines name the OpenBLAS core) and, where the suite has one, the output of
+ * {@code torch_cpu.py} (tab-separated lines). Pure: no processes, no files.
+ *
+ * <p>Summary: {@code {"suite", "machine": {...}, "rows": [{"kernel", "impl", "n", "threads", "unit", "gflops",
+ * "peer", "peer_gflops", "ratio", ...}]}}. Throughput suites (gemm) fill {@code gflops}/{@code peer_gflops} and
+ * {@code ratio = gflops / peer_gflops} (higher is better for Sprout). Time suites (eigh, complex, train) have
+ * {@code unit = "ms"}, fill {@code ms}/{@code peer_ms}, leave the GFLOP/s fields null, and
+ * {@code ratio = ms / peer_ms} (Sprout's time as a fraction of the peer's: below 1 Sprout is faster). Every value
+ * is the median over the measured iterations of one run; peers come from the same run (OpenBLAS inside the JMH
+ * run, PyTorch right after it).
+ */
+final class BenchReport {
+    private BenchReport() {
+    }
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The suites: the JMH benchmark class each runs. */
+    enum Suite {
+        GEMM("GemmBenchmark"), EIGH("EighBenchmark"), COMPLEX("ComplexSolveBenchmark"), TRAIN("TrainBenchmark");
+
+        final String benchmark;
+
+        Suite(String benchmark) {
+            this.benchmark = benchmark;
+        }
+
+        String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        static String names() {
+            return String.join(", ", Arrays.stream(values()).map(Suite::label).toList());
+        }
+
+        static Suite parse(String s) {
+            for (Suite x : values()) {
+                if (x.label().equals(s == null ? "" : s.trim().toLowerCase(Locale.ROOT))) {
+                    return x;
+                }
+            }
+            throw new IllegalArgumentException("unknown suite '" + s + "': choose one of " + names());
+        }
+
+        /** The torch_cpu.py sections that measure the same work, or none. */
+        List<String> torchSections() {
+            return switch (this) {
+                case GEMM -> List.of();
+                case EIGH -> List.of("info", "eigh");
+                case COMPLEX -> List.of("info", "csolve");
+                case TRAIN -> List.of("info", "mlp", "cnn", "hvp");
+            };
+        }
+
+        /** JMH options for {@code --quick} (about two minutes with the peer). */
+        List<String> quickArgs() {
+            return switch (this) {
+                case GEMM -> List.of("-p", "n=256,1024", "-p", "dtype=f32");
+                case EIGH -> List.of("-p", "shape=1000x64", "-wi", "1", "-w", "1s", "-i", "3", "-r", "1s");
+                case COMPLEX -> List.of("-p", "n=256", "-wi", "2", "-i", "3");
+                case TRAIN -> List.of("-wi", "2", "-w", "1s", "-i", "3", "-r", "1s");
+            };
+        }
+    }
+
+    /** One line of torch_cpu.py's output. */
+    record PeerPoint(String kind, String impl, String dtype, String shape, int threads, double median, String unit) {
+    }
+
+    /** The measurement lines of torch_cpu.py's output (comment lines and anything else are skipped). */
+    static List<PeerPoint> parsePeer(String text) {
+        List<PeerPoint> out = new ArrayList<>();
+        if (text == null) {
+            return out;
+        }
+        for (String line : text.split("\n")) {
+            String[] f = line.split("\t");
+            if (f.length < 8 || !f[4].startsWith("thr=") || !f[5].startsWith("median=")) {
+                continue;
+            }
+            try {
+                out.add(new PeerPoint(f[0], f[1], f[2], f[3], Integer.parseInt(f[4].substring(4)),
+                        Double.parseDouble(f[5].substring(7)), f[7]));
+            } catch (NumberFormatException e) {
+                // not a measurement line
+            }
+        }
+        return out;
+    }
+
+    /** The distinct OpenBLAS core names in {@code corename=X} fields of the console's {@code # sprout-bench:} lines. */
+    static List<String> openblasCores(String console) {
+        Set<String> s = new LinkedHashSet<>();
+        Matcher m = Pattern.compile("(?m)^.*# sprout-bench: .*?corename=(\\S+)").matcher(console == null ? "" : console);
+        while (m.find()) {
+            s.add(m.group(1));
+        }
+        return new ArrayList<>(s);
+    }
+
+    /** The OpenBLAS core torch_cpu.py's {@code info} section reports, or null. */
+    static String peerCore(String peer) {
+        Matcher m = Pattern.compile("corename=(\\S+)").matcher(peer == null ? "" : peer);
+        return m.find() ? m.group(1) : null;
+    }
+
+    static double median(double[] v) {
+        if (v.length == 0) {
+            return Double.NaN;
+        }
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    /** The median over all measured iterations of a JMH metric ({@code rawData}: forks x iterations). */
+    static double medianOf(JsonNode metric) {
+        List<Double> xs = new ArrayList<>();
+        for (JsonNode fork : metric.path("rawData")) {
+            for (JsonNode x : fork) {
+                xs.add(x.asDouble());
+            }
+        }
+        if (xs.isEmpty()) {
+            return metric.path("score").asDouble(Double.NaN);
+        }
+        return median(xs.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
+    /**
+     * The summary of one run.
+     *
+     * @param jmhJson the JMH result file's text ({@code -rf json})
+     * @param console the benchmark's console output
+     * @param peer    torch_cpu.py's output, or null when it did not run
+     * @param machine what to report under {@code machine} (cpu, cores, load ...); jdk and openblas_core are added
+     */
+    static ObjectNode assemble(Suite suite, String jmhJson, String console, String peer, Map<String, Object> machine)
+            throws IOException {
+        JsonNode results = JSON.readTree(jmhJson);
+        if (!results.isArray()) {
+            throw new IllegalArgumentException("JMH result is not a JSON array");
+        }
+        List<PeerPoint> peers = parsePeer(peer);
+        ArrayNode rows = JSON.createArrayNode();
+        Map<String, JsonNode> byKey = new LinkedHashMap<>();
+        String jdk = null;
+        for (JsonNode r : results) {
+            String bench = r.path("benchmark").asText();
+            if (!bench.contains("." + suite.benchmark + ".")) {
+                throw new IllegalArgumentException("JMH result holds " + bench + ", not the " + suite.label() + " suite's "
+                        + suite.benchmark);
+            }
+            jdk = r.path("jdkVersion").asText(null);
+            byKey.put(key(r.path("params")), r);
+        }
+        for (JsonNode r : results) {
+            JsonNode p = r.path("params");
+            switch (suite) {
+                case GEMM -> gemmRow(rows, r, p, byKey);
+                case EIGH -> eighRows(rows, r, p, byKey, peers);
+                case COMPLEX -> complexRows(rows, r, p, byKey, peers);
+                case TRAIN -> trainRow(rows, r, p, peers);
+            }
+        }
+        ObjectNode out = JSON.createObjectNode();
+        out.put("suite", suite.label());
+        ObjectNode m = out.putObject("machine");
+        for (Map.Entry<String, Object> e : machine.entrySet()) {
+            m.set(e.getKey(), JSON.valueToTree(e.getValue()));
+        }
+        m.put("jdk", jdk);
+        List<String> cores = openblasCores(console);
+        String pc = peerCore(peer);
+        if (!cores.isEmpty()) {
+            m.put("openblas_core", String.join(",", cores));
+        } else if (pc != null) {
+            m.put("openblas_core", pc + " (PyTorch's OpenBLAS)");
+        } else {
+            m.putNull("openblas_core");
+        }
+        if (pc != null) {
+            m.put("peer_openblas_core", pc);
+        }
+        for (String line : (peer == null ? "" : peer).split("\n")) {
+            if (line.startsWith("# python ")) {
+                m.put("peer", line.substring(2));
+            } else if (line.startsWith("# BLAS")) {
+                m.put("peer_blas", line.substring(2));
+            }
+        }
+        out.set("rows", rows);
+        return out;
+    }
+
+    private static String key(JsonNode params) {
+        List<String> kv = new ArrayList<>();
+        params.fieldNames().forEachRemaining(k -> kv.add(k + "=" + params.path(k).asText()));
+        kv.sort(null);
+        return String.join(",", kv);
+    }
+
+    private static JsonNode sibling(Map<String, JsonNode> byKey, JsonNode params, String field, String value) {
+        ObjectNode p = params.deepCopy();
+        p.put(field, value);
+        return byKey.get(key(p));
+    }
+
+    private static void gemmRow(ArrayNode rows, JsonNode r, JsonNode p, Map<String, JsonNode> byKey) {
+        String impl = p.path("impl").asText();
+        if (impl.equals("openblas")) {
+            return;
+        }
+        double g = medianOf(r.path("secondaryMetrics").path("flop")) / 1e9;
+        JsonNode peer = sibling(byKey, p, "impl", "openblas");
+        Double pg = peer == null ? null : medianOf(peer.path("secondaryMetrics").path("flop")) / 1e9;
+        ObjectNode row = rows.addObject();
+        row.put("kernel", p.path("dtype").asText().equals("f64") ? "dgemm" : "sgemm");
+        row.put("impl", impl);
+        row.put("n", p.path("n").asInt());
+        row.put("threads", p.path("threads").asInt());
+        row.put("unit", "GFLOP/s");
+        row.put("gflops", round(g));
+        row.put("peer", peer == null ? null : "openblas");
+        putOrNull(row, "peer_gflops", pg);
+        putOrNull(row, "ratio", pg == null ? null : g / pg);
+    }
+
+    private static ObjectNode timeRow(ArrayNode rows, String kernel, String impl, int n, int threads, double ms,
+                                      String peer, Double peerMs) {
+        ObjectNode row = rows.addObject();
+        row.put("kernel", kernel);
+        row.put("impl", impl);
+        row.put("n", n);
+        row.put("threads", threads);
+        row.put("unit", "ms");
+        row.putNull("gflops");
+        row.put("peer", peer);
+        row.putNull("peer_gflops");
+        putOrNull(row, "ratio", peerMs == null ? null : ms / peerMs);
+        row.put("ms", round(ms));
+        putOrNull(row, "peer_ms", peerMs);
+        return row;
+    }
+
+    private static PeerPoint find(List<PeerPoint> peers, String kind, String implPrefix, String dtype, String shape) {
+        for (PeerPoint q : peers) {
+            if (q.kind().equals(kind) && q.impl().startsWith(implPrefix) && q.unit().equals("ms") && q.threads() == 1
+                    && (dtype == null || q.dtype().equals(dtype)) && (shape == null || q.shape().equals(shape))) {
+                return q;
+            }
+        }
+        return null;
+    }
+
+    private static void eighRows(ArrayNode rows, JsonNode r, JsonNode p, Map<String, JsonNode> byKey, List<PeerPoint> peers) {
+        String impl = p.path("impl").asText();
+        if (impl.startsWith("lapacke")) {
+            return;
+        }
+        String[] shape = p.path("shape").asText().split("x");
+        int batch = Integer.parseInt(shape[0]), n = Integer.parseInt(shape[1]);
+        int threads = p.path("threads").asInt();
+        String kernel = "eigh f32 " + batch + "x" + n + "x" + n;
+        double ms = medianOf(r.path("primaryMetric"));
+        JsonNode lap = sibling(byKey, p, "impl", "lapacke-ssyevd");
+        timeRow(rows, kernel, impl, n, threads, ms, lap == null ? null : "lapacke-ssyevd (loop)",
+                lap == null ? null : medianOf(lap.path("primaryMetric")));
+        PeerPoint t = find(peers, "eigh", "torch.linalg.eigh", "f32", batch + "x" + n + "x" + n);
+        if (t != null) {
+            timeRow(rows, kernel, impl, n, threads, ms, "torch.linalg.eigh (1 thread)", t.median());
+        }
+    }
+
+    private static void complexRows(ArrayNode rows, JsonNode r, JsonNode p, Map<String, JsonNode> byKey, List<PeerPoint> peers) {
+        String impl = p.path("impl").asText();
+        if (impl.startsWith("lapacke")) {
+            return;
+        }
+        int n = p.path("n").asInt();
+        boolean many = p.path("rhs").asText().equals("n");
+        String kernel = "cgesv c64 rhs=" + (many ? "n" : p.path("rhs").asText());
+        double ms = medianOf(r.path("primaryMetric"));
+        JsonNode lap = sibling(byKey, p, "impl", "lapacke-cgesv");
+        timeRow(rows, kernel, impl, n, 1, ms, lap == null ? null : "lapacke-cgesv",
+                lap == null ? null : medianOf(lap.path("primaryMetric")));
+        PeerPoint t = find(peers, "csolve", many ? "torch.linalg.solve(A,I)" : "torch.linalg.solve(A,b[n,1])", "c64", "n=" + n);
+        if (t != null && (many || p.path("rhs").asText().equals("1"))) {
+            timeRow(rows, kernel, impl, n, 1, ms, "torch.linalg.solve (1 thread)", t.median());
+        }
+    }
+
+    private static void trainRow(ArrayNode rows, JsonNode r, JsonNode p, List<PeerPoint> peers) {
+        String work = p.path("work").asText();
+        String impl = "sprout-" + p.path("backend").asText();
+        double ms = medianOf(r.path("primaryMetric"));
+        PeerPoint t = switch (work) {
+            case "mlp" -> find(peers, "mlp", "sgd_step 784-1024-1024-10", null, null);
+            case "cnn" -> find(peers, "cnn", "sgd_step conv3x3", null, null);
+            case "hvp" -> find(peers, "hvp", "mlp 784-1024-1024-10", null, null);
+            default -> null;
+        };
+        String kernel = switch (work) {
+            case "mlp" -> "mlp 784-1024-1024-10 sgd step b128";
+            case "cnn" -> "cnn conv(1-32)+conv(32-64)+pool+fc sgd step b128";
+            case "hvp" -> "mlp 784-1024-1024-10 loss hvp b128";
+            default -> work;
+        };
+        timeRow(rows, kernel, impl, 128, 1, ms, t == null ? null : "torch (1 thread)", t == null ? null : t.median());
+    }
+
+    private static void putOrNull(ObjectNode row, String field, Double v) {
+        if (v == null || v.isNaN()) {
+            row.putNull(field);
+        } else {
+            row.put(field, round(v));
+        }
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000.0) / 1000.0;
+    }
+
+    /** A Markdown table of the summary's rows. */
+    static String table(JsonNode summary) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| kernel | impl | n | threads | Sprout | peer | peer value | ratio |\n|---|---|---|---|---|---|---|---|\n");
+        for (JsonNode row : summary.path("rows")) {
+            boolean ms = row.path("unit").asText().equals("ms");
+            String unit = ms ? " ms" : " GFLOP/s";
+            JsonNode v = ms ? row.path("ms") : row.path("gflops"), pv = ms ? row.path("peer_ms") : row.path("peer_gflops");
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %d | %d | %s | %s | %s | %s |%n", row.path("kernel").asText(),
+                    row.path("impl").asText(), row.path("n").asInt(), row.path("threads").asInt(),
+                    fmt(v) + unit, row.path("peer").isNull() ? "-" : row.path("peer").asText(),
+                    pv.isNull() || pv.isMissingNode() ? "-" : fmt(pv) + unit,
+                    row.path("ratio").isNull() ? "-" : String.format(Locale.ROOT, "%.2f%s", row.path("ratio").asDouble(),
+                            ms ? " (time)" : "")));
+        }
+        return sb.toString();
+    }
+
+    private static String fmt(JsonNode v) {
+        if (v == null || v.isNull() || v.isMissingNode()) {
+            return "-";
+        }
+        double x = v.asDouble();
+        return String.format(Locale.ROOT, x >= 100 ? "%.1f" : "%.2f", x);
+    }
+}

@@ -1,0 +1,154 @@
+package dev.sprout.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code sprout bench} without running a benchmark: the summary JSON assembled from canned JMH results, console output
+ * and torch_cpu.py output (src/test/resources/bench), and the argument errors. One real run is in
+ * {@link FullBenchCommandTest} (tag "full").
+ */
+class BenchCommandTest {
+    private static final double EPS = 1e-9;
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+
+    private int run(String... args) {
+        return Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    private static String resource(String name) throws IOException {
+        try (InputStream in = BenchCommandTest.class.getResourceAsStream("/bench/" + name)) {
+            if (in == null) {
+                throw new IOException("missing test resource /bench/" + name);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private static Map<String, Object> machine() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("cpu", "test cpu");
+        m.put("cores", 2);
+        return m;
+    }
+
+    private static JsonNode row(JsonNode summary, String kernel, String impl, int threads) {
+        for (JsonNode r : summary.path("rows")) {
+            if (r.path("kernel").asText().equals(kernel) && r.path("impl").asText().equals(impl) && r.path("threads").asInt() == threads) {
+                return r;
+            }
+        }
+        throw new AssertionError("no row " + kernel + " " + impl + " threads=" + threads + " in " + summary);
+    }
+
+    @Test
+    void gemmSummaryTakesMediansAndSameRunRatiosAgainstOpenBlas() throws IOException {
+        JsonNode s = BenchReport.assemble(BenchReport.Suite.GEMM, resource("gemm-jmh.json"), resource("gemm-console.txt"), null, machine());
+        assertEquals("gemm", s.path("suite").asText());
+        assertEquals("test cpu", s.path("machine").path("cpu").asText());
+        assertEquals(2, s.path("machine").path("cores").asInt());
+        assertEquals("17.0.15", s.path("machine").path("jdk").asText());
+        assertEquals("Cooperlake", s.path("machine").path("openblas_core").asText());
+        // OpenBLAS is the peer, not a row: native t1, java t1, native t2
+        assertEquals(3, s.path("rows").size(), s.toString());
+        JsonNode nat = row(s, "sgemm", "sprout-native", 1);
+        // medians of the iterations (150, 200), not the means (113.3, 143.3)
+        assertEquals(150.0, nat.path("gflops").asDouble(), EPS);
+        assertEquals(200.0, nat.path("peer_gflops").asDouble(), EPS);
+        assertEquals("openblas", nat.path("peer").asText());
+        assertEquals(0.75, nat.path("ratio").asDouble(), EPS);
+        assertEquals(1024, nat.path("n").asInt());
+        assertEquals(0.45, row(s, "sgemm", "sprout-java", 1).path("ratio").asDouble(), EPS);
+        JsonNode t2 = row(s, "sgemm", "sprout-native", 2);
+        assertEquals(250.0, t2.path("gflops").asDouble(), EPS);
+        assertTrue(t2.path("peer").isNull() && t2.path("ratio").isNull(), "no OpenBLAS at 2 threads in the run: " + t2);
+        String table = BenchReport.table(s);
+        assertTrue(table.contains("| sgemm | sprout-native | 1024 | 1 | 150.0 GFLOP/s | openblas | 200.0 GFLOP/s | 0.75 |"), table);
+    }
+
+    @Test
+    void trainSummaryRatiosAreTimeOverPyTorchTime() throws IOException {
+        JsonNode s = BenchReport.assemble(BenchReport.Suite.TRAIN, resource("train-jmh.json"), "", resource("train-peer.txt"), machine());
+        assertEquals(4, s.path("rows").size(), s.toString());
+        JsonNode mlp = row(s, "mlp 784-1024-1024-10 sgd step b128", "sprout-native", 1);
+        assertEquals("ms", mlp.path("unit").asText());
+        assertEquals(22.0, mlp.path("ms").asDouble(), EPS);
+        assertEquals(25.0, mlp.path("peer_ms").asDouble(), EPS);
+        assertEquals(0.88, mlp.path("ratio").asDouble(), EPS);
+        assertTrue(mlp.path("gflops").isNull());
+        assertEquals(128, mlp.path("n").asInt());
+        assertEquals(1.2, row(s, "mlp 784-1024-1024-10 sgd step b128", "sprout-java", 1).path("ratio").asDouble(), EPS);
+        assertEquals(0.75, row(s, "cnn conv(1-32)+conv(32-64)+pool+fc sgd step b128", "sprout-native", 1).path("ratio").asDouble(), EPS);
+        // the canned peer output has no hvp line: the row stands without a peer
+        JsonNode hvp = row(s, "mlp 784-1024-1024-10 loss hvp b128", "sprout-native", 1);
+        assertEquals(55.0, hvp.path("ms").asDouble(), EPS);
+        assertTrue(hvp.path("peer").isNull() && hvp.path("ratio").isNull(), hvp.toString());
+        // no OpenBLAS in the JMH run: the core PyTorch's OpenBLAS reported
+        assertEquals("SkylakeX (PyTorch's OpenBLAS)", s.path("machine").path("openblas_core").asText());
+        assertTrue(s.path("machine").path("peer").asText().contains("torch 1.13.0"), s.path("machine").toString());
+        assertTrue(s.path("machine").path("peer_blas").asText().contains("OpenBLAS 0.3.21"), s.path("machine").toString());
+    }
+
+    @Test
+    void trainSummaryWithoutThePeerHasNoRatios() throws IOException {
+        JsonNode s = BenchReport.assemble(BenchReport.Suite.TRAIN, resource("train-jmh.json"), "", null, machine());
+        assertEquals(4, s.path("rows").size());
+        for (JsonNode r : s.path("rows")) {
+            assertTrue(r.path("ratio").isNull() && r.path("ms").asDouble() > 0, r.toString());
+        }
+        assertTrue(s.path("machine").path("openblas_core").isNull());
+    }
+
+    @Test
+    void aResultOfAnotherSuiteIsRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BenchReport.assemble(
+                BenchReport.Suite.TRAIN, resource("gemm-jmh.json"), "", null, machine()));
+        assertTrue(e.getMessage().contains("GemmBenchmark") && e.getMessage().contains("TrainBenchmark"), e.getMessage());
+    }
+
+    @Test
+    void peerLinesAreParsedAndCommentsSkipped() throws IOException {
+        var points = BenchReport.parsePeer(resource("train-peer.txt"));
+        assertEquals(4, points.size(), points.toString());
+        assertEquals("cnn", points.get(3).kind());
+        assertEquals(400.0, points.get(3).median(), EPS);
+        assertEquals("GFLOP/s", points.get(1).unit());
+    }
+
+    @Test
+    void anUnknownSuiteIsOneLineListingTheSuites() {
+        assertEquals(2, run("bench", "--suite", "fft"));
+        String e = err.toString(StandardCharsets.UTF_8).trim();
+        assertFalse(e.contains("\n"), e);
+        assertTrue(e.startsWith("sprout: unknown suite 'fft'"), e);
+        for (String s : new String[] {"gemm", "eigh", "complex", "train"}) {
+            assertTrue(e.contains(s), e);
+        }
+        assertEquals("", out.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void argumentErrorsExitWithStatusTwo() {
+        assertEquals(2, run("bench"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("--suite"), err.toString(StandardCharsets.UTF_8));
+        err.reset();
+        assertEquals(2, run("bench", "--suite", "train", "--threads", "2"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("1 thread"), err.toString(StandardCharsets.UTF_8));
+        err.reset();
+        assertEquals(2, run("bench", "--suite", "gemm", "--threads", "two"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("--threads"), err.toString(StandardCharsets.UTF_8));
+    }
+}
