@@ -75,6 +75,65 @@ public final class CudaBackend implements Backend {
         return (int) n;
     }
 
+
+    // ------------------------------------------------------------------------------------------ transfers
+
+    /** A kernel on device buffers that were uploaded from (or allocated for) host arrays. */
+    @FunctionalInterface
+    private interface Kernel {
+        void run(DeviceBuffer a, DeviceBuffer b, DeviceBuffer c);
+    }
+
+    /**
+     * Uploads {@code in[inOff, inOff + inLen)}, allocates {@code outLen} elements for the output, runs the kernel
+     * and downloads the output into {@code out[outOff..]} (both arrays of one element type).
+     */
+    private void mapped(Object in, int inOff, int inLen, Object out, int outOff, int outLen, Kernel kernel) {
+        try (DeviceBuffer din = d.upload(in, inOff, inLen);
+             DeviceBuffer dout = d.alloc((long) CudaDevice.elementBytes(out) * outLen)) {
+            kernel.run(din, dout, null);
+            d.download(dout, 0, out, outOff, outLen);
+        }
+    }
+
+    /** Uploads three operands (the third read and written), runs the kernel, downloads the third. */
+    private void accumulated(Object a, int aOff, int aLen, Object b, int bOff, int bLen, Object c, int cOff, int cLen,
+                             Kernel kernel) {
+        try (DeviceBuffer da = d.upload(a, aOff, aLen); DeviceBuffer db = d.upload(b, bOff, bLen);
+             DeviceBuffer dc = d.upload(c, cOff, cLen)) {
+            kernel.run(da, db, dc);
+            d.download(dc, 0, c, cOff, cLen);
+        }
+    }
+
+    /** A solve on two operands that it overwrites; returns its info. */
+    @FunctionalInterface
+    private interface Solve {
+        int run(DeviceBuffer a, DeviceBuffer b);
+    }
+
+    private int solved(Object a, int aOff, int aLen, Object b, int bOff, int bLen, Solve solve) {
+        try (DeviceBuffer da = d.upload(a, aOff, aLen); DeviceBuffer db = d.upload(b, bOff, bLen)) {
+            int info = solve.run(da, db);
+            d.download(da, 0, a, aOff, aLen);
+            d.download(db, 0, b, bOff, bLen);
+            return info;
+        }
+    }
+
+    /** Eigenvalues (and vectors unless {@code v} is null) of {@code batch} n x n matrices on the device. */
+    private void eigen(Object a, int aOff, int an, Object w, int wOff, int wn, Object v, int vOff, int vn, Kernel kernel) {
+        int esz = CudaDevice.elementBytes(a);
+        try (DeviceBuffer da = d.upload(a, aOff, an); DeviceBuffer dw = d.alloc((long) esz * wn);
+             DeviceBuffer dv = v == null ? null : d.alloc((long) esz * vn)) {
+            kernel.run(da, dw, dv);
+            d.download(dw, 0, w, wOff, wn);
+            if (v != null) {
+                d.download(dv, 0, v, vOff, vn);
+            }
+        }
+    }
+
     // ------------------------------------------------------------------------------------------ gemm
 
     private static long[] gemmSpans(GemmShape g) {
@@ -96,12 +155,8 @@ public final class CudaBackend implements Backend {
         if (s[2] == 0) {
             return;
         }
-        try (DeviceBuffer da = d.upload(a, aOff, toInt(s[0], "A"));
-             DeviceBuffer db = d.upload(b, bOff, toInt(s[1], "B"));
-             DeviceBuffer dc = d.upload(c, cOff, toInt(s[2], "C"))) {
-            CudaGemm.sgemm(d, CudaGemm.Variant.SIMT, g, alpha, da, 0, db, 0, beta, dc, 0);
-            d.download(dc, 0, c, cOff, (int) s[2]);
-        }
+        accumulated(a, aOff, toInt(s[0], "A"), b, bOff, toInt(s[1], "B"), c, cOff, toInt(s[2], "C"),
+                (da, db, dc) -> CudaGemm.sgemm(d, CudaGemm.Variant.SIMT, g, alpha, da, 0, db, 0, beta, dc, 0));
     }
 
     @Override
@@ -115,12 +170,8 @@ public final class CudaBackend implements Backend {
         if (s[2] == 0) {
             return;
         }
-        try (DeviceBuffer da = d.upload(a, aOff, toInt(s[0], "A"));
-             DeviceBuffer db = d.upload(b, bOff, toInt(s[1], "B"));
-             DeviceBuffer dc = d.upload(c, cOff, toInt(s[2], "C"))) {
-            CudaGemm.dgemm(d, g, alpha, da, 0, db, 0, beta, dc, 0);
-            d.download(dc, 0, c, cOff, (int) s[2]);
-        }
+        accumulated(a, aOff, toInt(s[0], "A"), b, bOff, toInt(s[1], "B"), c, cOff, toInt(s[2], "C"),
+                (da, db, dc) -> CudaGemm.dgemm(d, g, alpha, da, 0, db, 0, beta, dc, 0));
     }
 
     @Override
@@ -136,12 +187,8 @@ public final class CudaBackend implements Backend {
         if (s[2] == 0) {
             return;
         }
-        try (DeviceBuffer da = d.upload(a, 2 * aOff, toInt(2 * s[0], "A"));
-             DeviceBuffer db = d.upload(b, 2 * bOff, toInt(2 * s[1], "B"));
-             DeviceBuffer dc = d.upload(c, 2 * cOff, toInt(2 * s[2], "C"))) {
-            CudaGemm.cgemm(d, g, alphaRe, alphaIm, da, 0, db, 0, betaRe, betaIm, dc, 0);
-            d.download(dc, 0, c, 2 * cOff, (int) (2 * s[2]));
-        }
+        accumulated(a, 2 * aOff, toInt(2 * s[0], "A"), b, 2 * bOff, toInt(2 * s[1], "B"), c, 2 * cOff,
+                toInt(2 * s[2], "C"), (da, db, dc) -> CudaGemm.cgemm(d, g, alphaRe, alphaIm, da, 0, db, 0, betaRe, betaIm, dc, 0));
     }
 
     // ------------------------------------------------------------------------------------------ pointwise
@@ -164,10 +211,7 @@ public final class CudaBackend implements Backend {
             host.activation(f, order, beta, x, xOff, y, yOff, n);
             return;
         }
-        try (DeviceBuffer dx = d.upload(x, xOff, n); DeviceBuffer dy = d.alloc(4L * n)) {
-            CudaPointwise.activationF32(d, f, order, beta, dx, 0, dy, 0, n);
-            d.download(dy, 0, y, yOff, n);
-        }
+        mapped(x, xOff, n, y, yOff, n, (dx, dy, unused) -> CudaPointwise.activationF32(d, f, order, beta, dx, 0, dy, 0, n));
     }
 
     @Override
@@ -177,10 +221,7 @@ public final class CudaBackend implements Backend {
             host.activation(f, order, beta, x, xOff, y, yOff, n);
             return;
         }
-        try (DeviceBuffer dx = d.upload(x, xOff, n); DeviceBuffer dy = d.alloc(8L * n)) {
-            CudaPointwise.activationF64(d, f, order, beta, dx, 0, dy, 0, n);
-            d.download(dy, 0, y, yOff, n);
-        }
+        mapped(x, xOff, n, y, yOff, n, (dx, dy, unused) -> CudaPointwise.activationF64(d, f, order, beta, dx, 0, dy, 0, n));
     }
 
     private static void checkSum(int xLen, int xOff, int outer, int len, int inner, int outLen, int outOff) {
@@ -198,10 +239,8 @@ public final class CudaBackend implements Backend {
             return;
         }
         int n = toInt(total, "x");
-        try (DeviceBuffer dx = d.upload(x, xOff, n); DeviceBuffer dout = d.alloc(4L * outer * inner)) {
-            CudaPointwise.sumAxisF32(d, dx, 0, outer, len, inner, dout, 0);
-            d.download(dout, 0, out, outOff, outer * inner);
-        }
+        mapped(x, xOff, n, out, outOff, outer * inner,
+                (dx, dout, unused) -> CudaPointwise.sumAxisF32(d, dx, 0, outer, len, inner, dout, 0));
     }
 
     @Override
@@ -213,10 +252,8 @@ public final class CudaBackend implements Backend {
             return;
         }
         int n = toInt(total, "x");
-        try (DeviceBuffer dx = d.upload(x, xOff, n); DeviceBuffer dout = d.alloc(8L * outer * inner)) {
-            CudaPointwise.sumAxisF64(d, dx, 0, outer, len, inner, dout, 0);
-            d.download(dout, 0, out, outOff, outer * inner);
-        }
+        mapped(x, xOff, n, out, outOff, outer * inner,
+                (dx, dout, unused) -> CudaPointwise.sumAxisF64(d, dx, 0, outer, len, inner, dout, 0));
     }
 
     // ------------------------------------------------------------------------------------------ convolution lowering
@@ -235,10 +272,7 @@ public final class CudaBackend implements Backend {
             host.im2col(g, x, xOff, col, colOff);
             return;
         }
-        try (DeviceBuffer dx = d.upload(x, xOff, g.imageSize()); DeviceBuffer dc = d.alloc(4L * cols)) {
-            CudaPointwise.im2colF32(d, g, dx, 0, dc, 0);
-            d.download(dc, 0, col, colOff, cols);
-        }
+        mapped(x, xOff, g.imageSize(), col, colOff, cols, (dx, dc, unused) -> CudaPointwise.im2colF32(d, g, dx, 0, dc, 0));
     }
 
     @Override
@@ -249,10 +283,7 @@ public final class CudaBackend implements Backend {
             host.im2col(g, x, xOff, col, colOff);
             return;
         }
-        try (DeviceBuffer dx = d.upload(x, xOff, g.imageSize()); DeviceBuffer dc = d.alloc(8L * cols)) {
-            CudaPointwise.im2colF64(d, g, dx, 0, dc, 0);
-            d.download(dc, 0, col, colOff, cols);
-        }
+        mapped(x, xOff, g.imageSize(), col, colOff, cols, (dx, dc, unused) -> CudaPointwise.im2colF64(d, g, dx, 0, dc, 0));
     }
 
     @Override
@@ -263,10 +294,7 @@ public final class CudaBackend implements Backend {
             host.col2im(g, col, colOff, x, xOff);
             return;
         }
-        try (DeviceBuffer dc = d.upload(col, colOff, cols); DeviceBuffer dx = d.alloc(4L * g.imageSize())) {
-            CudaPointwise.col2imF32(d, g, dc, 0, dx, 0);
-            d.download(dx, 0, x, xOff, g.imageSize());
-        }
+        mapped(col, colOff, cols, x, xOff, g.imageSize(), (dc, dx, unused) -> CudaPointwise.col2imF32(d, g, dc, 0, dx, 0));
     }
 
     @Override
@@ -277,10 +305,7 @@ public final class CudaBackend implements Backend {
             host.col2im(g, col, colOff, x, xOff);
             return;
         }
-        try (DeviceBuffer dc = d.upload(col, colOff, cols); DeviceBuffer dx = d.alloc(8L * g.imageSize())) {
-            CudaPointwise.col2imF64(d, g, dc, 0, dx, 0);
-            d.download(dx, 0, x, xOff, g.imageSize());
-        }
+        mapped(col, colOff, cols, x, xOff, g.imageSize(), (dc, dx, unused) -> CudaPointwise.col2imF64(d, g, dc, 0, dx, 0));
     }
 
     // ------------------------------------------------------------------------------------------ splitting statistics
@@ -301,11 +326,8 @@ public final class CudaBackend implements Backend {
             return;
         }
         int sn = toInt((long) neurons * dim * dim, "s");
-        try (DeviceBuffer dx = d.upload(x, xOff, samples * dim); DeviceBuffer dw = d.upload(w, wOff, samples * neurons);
-             DeviceBuffer ds = d.upload(s, sOff, sn)) {
-            CudaGram.weightedGramF32(d, samples, dim, neurons, dx, 0, dw, 0, ds, 0);
-            d.download(ds, 0, s, sOff, sn);
-        }
+        accumulated(x, xOff, samples * dim, w, wOff, samples * neurons, s, sOff, sn,
+                (dx, dw, ds) -> CudaGram.weightedGramF32(d, samples, dim, neurons, dx, 0, dw, 0, ds, 0));
     }
 
     @Override
@@ -317,11 +339,8 @@ public final class CudaBackend implements Backend {
             return;
         }
         int sn = toInt((long) neurons * dim * dim, "s");
-        try (DeviceBuffer dx = d.upload(x, xOff, samples * dim); DeviceBuffer dw = d.upload(w, wOff, samples * neurons);
-             DeviceBuffer ds = d.upload(s, sOff, sn)) {
-            CudaGram.weightedGramF64(d, samples, dim, neurons, dx, 0, dw, 0, ds, 0);
-            d.download(ds, 0, s, sOff, sn);
-        }
+        accumulated(x, xOff, samples * dim, w, wOff, samples * neurons, s, sOff, sn,
+                (dx, dw, ds) -> CudaGram.weightedGramF64(d, samples, dim, neurons, dx, 0, dw, 0, ds, 0));
     }
 
     // ------------------------------------------------------------------------------------------ dense linear algebra
@@ -361,14 +380,7 @@ public final class CudaBackend implements Backend {
             return;
         }
         int an = toInt((long) batch * n * n, "a"), vn = toInt((long) batch * n * k, "v");
-        try (DeviceBuffer da = d.upload(a, aOff, an); DeviceBuffer dw = d.alloc(4L * batch * k);
-             DeviceBuffer dv = v == null ? null : d.alloc(4L * vn)) {
-            CudaLinalg.symEigF32(d, batch, n, k, da, 0, dw, 0, dv, 0);
-            d.download(dw, 0, w, wOff, batch * k);
-            if (v != null) {
-                d.download(dv, 0, v, vOff, vn);
-            }
-        }
+        eigen(a, aOff, an, w, wOff, batch * k, v, vOff, vn, (da, dw, dv) -> CudaLinalg.symEigF32(d, batch, n, k, da, 0, dw, 0, dv, 0));
     }
 
     @Override
@@ -380,14 +392,7 @@ public final class CudaBackend implements Backend {
             return;
         }
         int an = toInt((long) batch * n * n, "a"), vn = toInt((long) batch * n * k, "v");
-        try (DeviceBuffer da = d.upload(a, aOff, an); DeviceBuffer dw = d.alloc(8L * batch * k);
-             DeviceBuffer dv = v == null ? null : d.alloc(8L * vn)) {
-            CudaLinalg.symEigF64(d, batch, n, k, da, 0, dw, 0, dv, 0);
-            d.download(dw, 0, w, wOff, batch * k);
-            if (v != null) {
-                d.download(dv, 0, v, vOff, vn);
-            }
-        }
+        eigen(a, aOff, an, w, wOff, batch * k, v, vOff, vn, (da, dw, dv) -> CudaLinalg.symEigF64(d, batch, n, k, da, 0, dw, 0, dv, 0));
     }
 
     private static void checkSolve(String op, int n, int nrhs, int aLen, int aOff, int bLen, int bOff, int scalar) {
@@ -402,12 +407,7 @@ public final class CudaBackend implements Backend {
         if (n == 0 || small((double) n * n * (n + nrhs))) {
             return host.gesv(n, nrhs, a, aOff, b, bOff);
         }
-        try (DeviceBuffer da = d.upload(a, aOff, n * n); DeviceBuffer db = d.upload(b, bOff, n * nrhs)) {
-            int info = CudaLinalg.gesvF32(d, 1, n, nrhs, da, 0, db, 0)[0];
-            d.download(da, 0, a, aOff, n * n);
-            d.download(db, 0, b, bOff, n * nrhs);
-            return info;
-        }
+        return solved(a, aOff, n * n, b, bOff, n * nrhs, (da, db) -> CudaLinalg.gesvF32(d, 1, n, nrhs, da, 0, db, 0)[0]);
     }
 
     @Override
@@ -416,12 +416,7 @@ public final class CudaBackend implements Backend {
         if (n == 0 || small((double) n * n * (n + nrhs))) {
             return host.gesv(n, nrhs, a, aOff, b, bOff);
         }
-        try (DeviceBuffer da = d.upload(a, aOff, n * n); DeviceBuffer db = d.upload(b, bOff, n * nrhs)) {
-            int info = CudaLinalg.gesvF64(d, 1, n, nrhs, da, 0, db, 0)[0];
-            d.download(da, 0, a, aOff, n * n);
-            d.download(db, 0, b, bOff, n * nrhs);
-            return info;
-        }
+        return solved(a, aOff, n * n, b, bOff, n * nrhs, (da, db) -> CudaLinalg.gesvF64(d, 1, n, nrhs, da, 0, db, 0)[0]);
     }
 
     @Override
@@ -432,11 +427,6 @@ public final class CudaBackend implements Backend {
         if (n == 0 || small(4.0 * n * n * (n + nrhs))) {
             return host.cgesv(n, nrhs, a, aOff, b, bOff);
         }
-        try (DeviceBuffer da = d.upload(a, 2 * aOff, 2 * n * n); DeviceBuffer db = d.upload(b, 2 * bOff, 2 * n * nrhs)) {
-            int info = CudaLinalg.cgesv(d, 1, n, nrhs, da, 0, db, 0)[0];
-            d.download(da, 0, a, 2 * aOff, 2 * n * n);
-            d.download(db, 0, b, 2 * bOff, 2 * n * nrhs);
-            return info;
-        }
+        return solved(a, 2 * aOff, 2 * n * n, b, 2 * bOff, 2 * n * nrhs, (da, db) -> CudaLinalg.cgesv(d, 1, n, nrhs, da, 0, db, 0)[0]);
     }
 }

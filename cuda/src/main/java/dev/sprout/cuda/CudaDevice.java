@@ -321,6 +321,47 @@ public final class CudaDevice {
         return b;
     }
 
+    /** Bytes per element of a {@code float[]}, {@code double[]} or {@code int[]} host array. */
+    public static int elementBytes(Object array) {
+        if (array instanceof float[] || array instanceof int[]) {
+            return 4;
+        }
+        if (array instanceof double[]) {
+            return 8;
+        }
+        throw new IllegalArgumentException("not a float[], double[] or int[] array: "
+                + (array == null ? "null" : array.getClass().getSimpleName()));
+    }
+
+    /** {@link #upload(float[], int, int)} for a {@code float[]}, {@code double[]} or {@code int[]} given as an Object. */
+    public DeviceBuffer upload(Object src, int off, int len) {
+        if (src instanceof float[]) {
+            return upload((float[]) src, off, len);
+        }
+        if (src instanceof double[]) {
+            return upload((double[]) src, off, len);
+        }
+        if (src instanceof int[]) {
+            return upload((int[]) src, off, len);
+        }
+        throw new IllegalArgumentException("upload: not a float[], double[] or int[] array: "
+                + (src == null ? "null" : src.getClass().getSimpleName()));
+    }
+
+    /** {@link #download(DeviceBuffer, long, float[], int, int)} for a host array given as an Object. */
+    public void download(DeviceBuffer src, long srcOff, Object dst, int off, int len) {
+        if (dst instanceof float[]) {
+            download(src, srcOff, (float[]) dst, off, len);
+        } else if (dst instanceof double[]) {
+            download(src, srcOff, (double[]) dst, off, len);
+        } else if (dst instanceof int[]) {
+            download(src, srcOff, (int[]) dst, off, len);
+        } else {
+            throw new IllegalArgumentException("download: not a float[], double[] or int[] array: "
+                    + (dst == null ? "null" : dst.getClass().getSimpleName()));
+        }
+    }
+
     /** Copies {@code len} floats from {@code src[off..]} to {@code dst} at element offset {@code dstOff}. */
     public void copyIn(float[] src, int off, int len, DeviceBuffer dst, long dstOff) {
         copyIn(dst, 4L * dstOff, Pointer.to(src).withByteOffset(4L * off), 4L * len, src.length, off, len);
