@@ -40,20 +40,28 @@ import java.util.Map;
  * its curve entry is the loss of a smaller network ({@link Curve#neurons} says which size, {@link Curve#stalls} how
  * often that happened).
  *
- * <p>Directions of a split cover a neuron's incoming weights: with the default student (bias in the layer) that is
- * the single input weight, the bias being copied to both offspring as the official code does. With
- * {@link Options#biasAsInput} the input is augmented by a constant 1 and the layer has no bias, so the directions
- * cover (weight, bias), i.e. the whole {@code theta} of the S2D derivation.
+ * <p>Directions of a split cover the neuron's whole parameter {@code theta = (w, b)}, as in the S2D derivation
+ * ({@code f(x) = sum_i a_i sigma(w_i x + b_i)}, the split moves {@code theta_i}): the input is augmented by a constant
+ * 1 and the first layer has no bias ({@link Options#biasAsInput}, the default). {@code --bias-copied} keeps the
+ * variant of the official conv code, where the layer's bias is copied to both offspring and the directions cover the
+ * input weight only; with a 1-D input its splitting matrix is {@code 1 x 1}, and exact splitting is then splitting
+ * stable (proposes nothing) in most rounds.
  *
- * <p>{@code main} prints the mean over seeds of the training loss at each size, per method:
- * <pre>java ... dev.sprout.growth.experiments.ToyRbf [--seeds 5] [--steps 1500] [--max 8] [--lr 0.02] [--bias-as-input] [--per-seed]</pre>
+ * <p>Methods are given as {@code name[:key=value...]} (options for {@link Methods#create}), e.g. {@code firefly:k=5}
+ * (the spec's K = 5 new candidates). {@code main} prints the mean and standard deviation over seeds of the training
+ * loss after each round, per method, with the mean number of neurons where a method did not always grow:
+ * <pre>java ... dev.sprout.growth.experiments.ToyRbf [--seeds 5] [--steps 1500] [--max 8] [--lr 0.02] [--bias-copied]
+ *     [--methods exact,signed,random-split,random-new,net2net,firefly:k=5] [--per-seed] [--neurons] [--markdown]</pre>
  */
 public final class ToyRbf {
     private ToyRbf() {
     }
 
-    /** The compared methods, in table order. */
+    /** The methods of R1's prediction, in table order: two splitting methods and two random baselines. */
     public static final List<String> METHODS = List.of("exact", "signed", "random-split", "random-new");
+    /** What {@code main} compares by default: {@link #METHODS}, Net2Net (copy + noise) and Firefly with K = 5. */
+    public static final List<String> DEFAULT_METHODS = List.of("exact", "signed", "random-split", "random-new", "net2net",
+            "firefly:k=5");
 
     /**
      * Settings of one run.
@@ -63,8 +71,9 @@ public final class ToyRbf {
      * @param maxNeurons  the largest student (8)
      * @param steps       Adam steps per round (1500)
      * @param lr          Adam's learning rate at the start of each round (annealed by a cosine to {@code lr/100})
-     * @param biasAsInput whether splits may also move the bias (input augmented by a constant 1)
-     * @param methods     methods to compare (names for {@link Methods#create})
+     * @param biasAsInput whether splits also move the bias (input augmented by a constant 1; the default), or the
+     *                    bias is copied to both offspring ({@code --bias-copied})
+     * @param methods     methods to compare: {@code name[:key=value...]} ({@link #method})
      */
     public record Options(int bumps, int points, int maxNeurons, int steps, double lr, boolean biasAsInput,
                           List<String> methods) {
@@ -77,7 +86,7 @@ public final class ToyRbf {
         }
 
         public static Options defaults() {
-            return new Options(15, 1000, 8, 1500, 0.02, false, METHODS);
+            return new Options(15, 1000, 8, 1500, 0.02, true, METHODS);
         }
 
         public Options withSteps(int s) {
@@ -95,14 +104,25 @@ public final class ToyRbf {
         public Options withBiasAsInput(boolean b) {
             return new Options(bumps, points, maxNeurons, steps, lr, b, methods);
         }
+
+        public Options withMethods(List<String> m) {
+            return new Options(bumps, points, maxNeurons, steps, lr, biasAsInput, m);
+        }
     }
 
     /**
      * One method's curve: {@code loss[t]} is the training MSE after round {@code t} (round 0: the trained
      * one-neuron network; round t: after t growth attempts and the training that followed), {@code neurons[t]}
-     * the network's size then.
+     * the network's size then; {@code finalNeurons}: the final network's neurons as {@code {centre, width,
+     * amplitude}} ({@link #neurons}); {@code seconds}: wall time of the method's growth and training rounds.
      */
-    public record Curve(String method, double[] loss, int[] neurons, int stalls) {
+    public record Curve(String method, double[] loss, int[] neurons, int stalls, double[][] finalNeurons,
+                        double seconds) {
+        /** A curve without the final network's neurons and timing. */
+        public Curve(String method, double[] loss, int[] neurons, int stalls) {
+            this(method, loss, neurons, stalls, new double[0][], 0);
+        }
+
         public double finalLoss() {
             return loss[loss.length - 1];
         }
@@ -110,6 +130,24 @@ public final class ToyRbf {
 
     /** A seed's curves, by method name in the options' order. */
     public record Result(long seed, Map<String, Curve> curves) {
+    }
+
+    /**
+     * The growth method of an entry {@code name[:key=value[:key=value...]]}, e.g. {@code firefly:k=5}.
+     *
+     * @throws IllegalArgumentException for an unknown method or option, or an option without {@code =}
+     */
+    public static GrowthMethod method(String entry) {
+        String[] parts = entry.trim().split(":");
+        Map<String, String> options = new LinkedHashMap<>();
+        for (int i = 1; i < parts.length; i++) {
+            int eq = parts[i].indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("toy rbf: option '" + parts[i] + "' of " + parts[0] + " must be key=value");
+            }
+            options.put(parts[i].substring(0, eq).trim(), parts[i].substring(eq + 1).trim());
+        }
+        return Methods.create(parts[0].trim(), options);
     }
 
     /** Runs R1 for one seed (teacher, data, student initialisation and growth randomness all follow from it). */
@@ -131,8 +169,9 @@ public final class ToyRbf {
         double startLoss = mse(start, xs, ys);
         Map<String, Curve> curves = new LinkedHashMap<>();
         for (String name : o.methods()) {
-            GrowthMethod method = Methods.create(name);
+            GrowthMethod method = method(name);
             Rng growthRng = new Rng(seed * 31 + name.hashCode());
+            long t0 = System.nanoTime();
             Sequential net = copy(start);
             int rounds = o.maxNeurons();
             double[] loss = new double[rounds];
@@ -153,7 +192,7 @@ public final class ToyRbf {
                 loss[t] = mse(net, xs, ys);
                 neurons[t] = width(net);
             }
-            curves.put(name, new Curve(name, loss, neurons, stalls));
+            curves.put(name, new Curve(name, loss, neurons, stalls, neurons(net), (System.nanoTime() - t0) / 1e9));
         }
         return new Result(seed, curves);
     }
@@ -204,49 +243,134 @@ public final class ToyRbf {
         return Losses.mse(net.predict(x), y).item();
     }
 
+    /**
+     * The hidden neurons of a student as {@code {centre, width, amplitude}}: the bump
+     * {@code a exp(-(w x + b)^2/2)} is centred at {@code -b/w}, has width {@code 1/|w|} and height {@code a}.
+     */
+    static double[][] neurons(Sequential net) {
+        Linear in = (Linear) net.get(0), out = (Linear) net.get(2);
+        int h = in.out(), fan = in.in();
+        double[] w = in.parameter("weight").toDoubleArray(), a = out.parameter("weight").toDoubleArray();
+        double[] bias = in.hasBias() ? in.parameter("bias").toDoubleArray() : null;
+        double[][] res = new double[h][];
+        for (int i = 0; i < h; i++) {
+            double wi = w[i * fan], bi = bias != null ? bias[i] : w[i * fan + 1];
+            res[i] = new double[] {-bi / wi, 1 / Math.abs(wi), a[i]};
+        }
+        return res;
+    }
+
     // ------------------------------------------------------------------------------------------ reporting
 
     /** Mean over results of each method's loss at each round. */
     public static Map<String, double[]> meanCurves(List<Result> results) {
-        Map<String, double[]> out = new LinkedHashMap<>();
+        return stat(results, false, false);
+    }
+
+    /** Sample standard deviation over results of each method's loss at each round (0 for one result). */
+    public static Map<String, double[]> sdCurves(List<Result> results) {
+        return stat(results, false, true);
+    }
+
+    /** Mean over results of each method's number of neurons at each round. */
+    public static Map<String, double[]> meanNeurons(List<Result> results) {
+        return stat(results, true, false);
+    }
+
+    private static Map<String, double[]> stat(List<Result> results, boolean neurons, boolean sd) {
+        Map<String, double[]> sum = new LinkedHashMap<>(), sq = new LinkedHashMap<>();
         for (Result r : results) {
             for (Curve c : r.curves().values()) {
-                double[] acc = out.computeIfAbsent(c.method(), k -> new double[c.loss().length]);
+                double[] acc = sum.computeIfAbsent(c.method(), k -> new double[c.loss().length]);
+                double[] acc2 = sq.computeIfAbsent(c.method(), k -> new double[c.loss().length]);
                 for (int t = 0; t < acc.length; t++) {
-                    acc[t] += c.loss()[t] / results.size();
+                    double v = neurons ? c.neurons()[t] : c.loss()[t];
+                    acc[t] += v;
+                    acc2[t] += v * v;
                 }
             }
+        }
+        int n = results.size();
+        Map<String, double[]> out = new LinkedHashMap<>();
+        for (Map.Entry<String, double[]> e : sum.entrySet()) {
+            double[] s = e.getValue(), s2 = sq.get(e.getKey()), v = new double[s.length];
+            for (int t = 0; t < s.length; t++) {
+                double mean = s[t] / n;
+                v[t] = !sd ? mean : n < 2 ? 0 : Math.sqrt(Math.max(0, (s2[t] - n * mean * mean) / (n - 1)));
+            }
+            out.put(e.getKey(), v);
         }
         return out;
     }
 
-    /** The table {@code main} prints: rounds (neurons after growth) as rows, methods as columns, mean MSE. */
+    /**
+     * The table {@code main} prints: one row per round (round 0: the shared one-neuron network; round t: after t
+     * growth attempts, i.e. {@code t + 1} neurons for a method that always grew), one column per method, each cell
+     * the mean and standard deviation of the training MSE over the results. A method that did not grow in some round
+     * (exact splitting at a splitting-stable point) has fewer neurons there; its cell then ends with the mean
+     * number of neurons in brackets, so that its loss is never read as that of a larger network.
+     */
     public static String table(List<Result> results) {
-        Map<String, double[]> mean = meanCurves(results);
+        return render(results, false);
+    }
+
+    /** {@link #table} as a Markdown table. */
+    public static String markdown(List<Result> results) {
+        return render(results, true);
+    }
+
+    private static String render(List<Result> results, boolean md) {
+        Map<String, double[]> mean = meanCurves(results), sd = sdCurves(results), nrn = meanNeurons(results);
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%-8s", "neurons"));
-        for (String m : mean.keySet()) {
-            sb.append(String.format(Locale.ROOT, " %14s", m));
-        }
-        sb.append('\n');
         int rounds = mean.values().iterator().next().length;
+        List<String> head = new ArrayList<>(List.of("round", "neurons"));
+        head.addAll(mean.keySet());
+        row(sb, head, md, true);
+        if (md) {
+            row(sb, java.util.Collections.nCopies(head.size(), "---"), true, false);
+        }
         for (int t = 0; t < rounds; t++) {
-            sb.append(String.format(Locale.ROOT, "%-8d", t + 1));
-            for (double[] v : mean.values()) {
-                sb.append(String.format(Locale.ROOT, " %14.6f", v[t]));
+            List<String> cells = new ArrayList<>(List.of(Integer.toString(t), Integer.toString(t + 1)));
+            for (String m : mean.keySet()) {
+                String cell = String.format(Locale.ROOT, "%.6f ± %.6f", mean.get(m)[t], sd.get(m)[t]);
+                double n = nrn.get(m)[t];
+                if (Math.abs(n - (t + 1)) > 1e-9) {
+                    cell += String.format(Locale.ROOT, " [%.1f]", n);
+                }
+                cells.add(cell);
             }
-            sb.append('\n');
+            row(sb, cells, md, false);
         }
-        sb.append(String.format(Locale.ROOT, "%-8s", "stalls"));
+        List<String> secs = new ArrayList<>(List.of("s/seed", ""));
         for (String m : mean.keySet()) {
-            int stalls = 0;
+            double tot = 0;
             for (Result r : results) {
-                stalls += r.curves().get(m).stalls();
+                tot += r.curves().get(m).seconds();
             }
-            sb.append(String.format(Locale.ROOT, " %14d", stalls));
+            secs.add(String.format(Locale.ROOT, "%.1f", tot / results.size()));
         }
-        sb.append('\n');
+        row(sb, secs, md, false);
+        List<String> stalls = new ArrayList<>(List.of("stalls", ""));
+        for (String m : mean.keySet()) {
+            int k = 0;
+            for (Result r : results) {
+                k += r.curves().get(m).stalls();
+            }
+            stalls.add(Integer.toString(k));
+        }
+        row(sb, stalls, md, false);
         return sb.toString();
+    }
+
+    private static void row(StringBuilder sb, List<String> cells, boolean md, boolean header) {
+        for (int i = 0; i < cells.size(); i++) {
+            if (md) {
+                sb.append("| ").append(cells.get(i)).append(' ');
+            } else {
+                sb.append(String.format(Locale.ROOT, i < 2 ? "%-8s" : " %-30s", cells.get(i)));
+            }
+        }
+        sb.append(md ? "|\n" : "\n");
     }
 
     /** Each seed's final loss per method (one row per seed). */
@@ -266,10 +390,31 @@ public final class ToyRbf {
         return sb.toString();
     }
 
+    /**
+     * Each seed's final neurons per method, sorted by centre, as {@code centre/width/amplitude}, and the spread of
+     * the centres (largest minus smallest): how much of the input range [-3, 3] the network's bumps reach.
+     */
+    public static String finalNeurons(List<Result> results) {
+        StringBuilder sb = new StringBuilder();
+        for (Result r : results) {
+            for (Curve c : r.curves().values()) {
+                double[][] nrn = c.finalNeurons().clone();
+                java.util.Arrays.sort(nrn, java.util.Comparator.comparingDouble(v -> v[0]));
+                sb.append(String.format(Locale.ROOT, "seed %d %-14s centre range %5.2f:", r.seed(), c.method(),
+                        nrn.length == 0 ? 0.0 : nrn[nrn.length - 1][0] - nrn[0][0]));
+                for (double[] v : nrn) {
+                    sb.append(String.format(Locale.ROOT, " %.2f/%.2f/%.2f", v[0], v[1], v[2]));
+                }
+                sb.append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
     public static void main(String[] args) {
-        Options o = Options.defaults();
+        Options o = Options.defaults().withMethods(DEFAULT_METHODS);
         int seeds = 5;
-        boolean perSeed = false;
+        boolean perSeed = false, showNeurons = false, md = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--seeds" -> seeds = Integer.parseInt(args[++i]);
@@ -277,21 +422,32 @@ public final class ToyRbf {
                 case "--max" -> o = o.withMaxNeurons(Integer.parseInt(args[++i]));
                 case "--lr" -> o = o.withLr(Double.parseDouble(args[++i]));
                 case "--bias-as-input" -> o = o.withBiasAsInput(true);
+                case "--bias-copied" -> o = o.withBiasAsInput(false);
+                case "--methods" -> o = o.withMethods(List.of(args[++i].split(",")));
                 case "--per-seed" -> perSeed = true;
+                case "--neurons" -> showNeurons = true;
+                case "--markdown" -> md = true;
                 default -> throw new IllegalArgumentException("toy rbf: unknown argument " + args[i]
-                        + " (known: --seeds N, --steps N, --max N, --lr X, --bias-as-input, --per-seed)");
+                        + " (known: --seeds N, --steps N, --max N, --lr X, --bias-as-input (default), --bias-copied,"
+                        + " --methods a,b:key=value,..., --per-seed, --neurons, --markdown)");
             }
+        }
+        for (String m : o.methods()) {
+            method(m); // refuse a bad entry before running anything
         }
         long t0 = System.nanoTime();
         List<Result> results = new ArrayList<>();
         for (int s = 1; s <= seeds; s++) {
             results.add(run(s, o));
         }
-        System.out.printf(Locale.ROOT, "R1 toy RBF: teacher %d bumps, %d points, %d Adam steps per round (lr %g), %s, mean of %d seeds%n",
+        System.out.printf(Locale.ROOT, "R1 toy RBF: teacher %d bumps, %d points, %d Adam steps per round (lr %g), %s, training MSE, mean ± sd of %d seeds%n",
                 o.bumps(), o.points(), o.steps(), o.lr(), o.biasAsInput() ? "splits move (weight, bias)" : "splits move the weight (bias copied)", seeds);
-        System.out.print(table(results));
+        System.out.print(md ? markdown(results) : table(results));
         if (perSeed) {
             System.out.print("final loss per seed\n" + finalLosses(results));
+        }
+        if (showNeurons) {
+            System.out.print("final neurons (centre/width/amplitude)\n" + finalNeurons(results));
         }
         System.out.printf(Locale.ROOT, "(%.1f s)%n", (System.nanoTime() - t0) / 1e9);
     }
