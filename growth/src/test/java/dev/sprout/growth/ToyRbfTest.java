@@ -14,7 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Spec section 14, R1: the toy RBF regression, 5 seeds, with a budget that fits the test time (fewer Adam steps per
- * round and fewer neurons than {@link ToyRbf#main}'s defaults; the runs are shared by the tests of this class).
+ * round and fewer neurons than {@link ToyRbf#main}'s defaults; the runs are shared by the tests of this class). Splits
+ * move the whole neuron {@code theta = (w, b)} (the runner's default).
  */
 class ToyRbfTest {
     private static final int SEEDS = 5;
@@ -26,7 +27,8 @@ class ToyRbfTest {
 
     private static synchronized List<ToyRbf.Result> results() {
         if (results == null) {
-            ToyRbf.Options o = ToyRbf.Options.defaults().withSteps(STEPS).withMaxNeurons(MAX_NEURONS);
+            ToyRbf.Options o = ToyRbf.Options.defaults().withSteps(STEPS).withMaxNeurons(MAX_NEURONS)
+                    .withMethods(ToyRbf.METHODS);
             List<ToyRbf.Result> out = new ArrayList<>();
             for (int s = 1; s <= SEEDS; s++) {
                 out.add(ToyRbf.run(s, o));
@@ -70,18 +72,21 @@ class ToyRbfTest {
     }
 
     /**
-     * R1's second prediction (the S3D claim): where exact splitting is stuck at a splitting-stable point (every
-     * lambda_min >= 0, so it proposes nothing), signed splitting still grows and lowers the loss.
+     * R1's second prediction (the S3D claim): where exact splitting is splitting stable (every lambda_min >= 0, so it
+     * proposes nothing), signed splitting still grows and lowers the loss. Checked at round 1, where both methods
+     * start from the same trained one-neuron network: in every seed where exact stalled there, signed grew and ended
+     * the round lower (both are then trained for the same steps).
      */
     @Test
     void signedSplittingGrowsWhereExactIsSplittingStable() {
         int stuck = 0;
         for (ToyRbf.Result r : results()) {
             ToyRbf.Curve exact = r.curves().get("exact"), signed = r.curves().get("signed");
-            if (exact.stalls() == MAX_NEURONS - 1) { // never left the one-neuron network: stable at the start
+            if (exact.neurons()[1] == 1) { // splitting stable at the shared start
                 stuck++;
-                assertTrue(signed.finalLoss() < exact.finalLoss(), "seed " + r.seed() + ": signed " + signed.finalLoss()
-                        + " vs exact " + exact.finalLoss());
+                assertEquals(2, signed.neurons()[1], "seed " + r.seed() + ": signed did not grow");
+                assertTrue(signed.loss()[1] < exact.loss()[1], "seed " + r.seed() + ": signed " + signed.loss()[1]
+                        + " vs exact " + exact.loss()[1]);
             }
         }
         assertTrue(stuck > 0, "no seed where exact splitting was stable at the start");
@@ -91,13 +96,16 @@ class ToyRbfTest {
      * R1's main prediction: exact and signed splitting reach a lower loss per neuron than random-direction splitting
      * and new random neurons (here: a lower mean final loss over the seeds).
      */
-    @Disabled("R1's prediction does not hold in this setup (observed, not weakened). Mean final training MSE over seeds"
-            + " 1-5 at 8 neurons, 1500 Adam steps per round (ToyRbf.main): exact 0.2739 (29 of 35 growth attempts"
-            + " stalled: splitting stable), signed 0.1238, random-split 0.2328, random-new 0.000229; with"
-            + " --bias-as-input: exact 0.2328, signed 0.1677, random-split 0.2328, random-new 0.000343. This test's budget"
-            + " (300 steps, 6 neurons) gives the same ordering: exact 0.2749 (23 of 25 stalled), signed 0.0191,"
-            + " random-split 0.2378, random-new 0.00274. Splits refine the bump an existing neuron already fits;"
-            + " a new random neuron (a wide bump with zero outgoing weights) reaches the teacher's other bumps.")
+    @Disabled("R1's prediction does not hold (observed, not weakened; results-summary/r1-table.md). Splits moving"
+            + " (w, b), eps 0.01, 1500 Adam steps per round, mean training MSE over seeds 1-5 after 7 growth rounds"
+            + " (ToyRbf.main): exact 0.2328 (7.6 neurons: 2 of 35 rounds splitting stable), signed 0.1677,"
+            + " random-split 0.2328, random-new 0.000343 (net2net 0.2331, firefly k=5 0.000287). This test's budget"
+            + " (300 steps, 6 neurons): exact 0.2374 (4.8 neurons), signed 0.0416, random-split 0.2358, random-new"
+            + " 0.00331. Why: the trained one-neuron start sits in a local basin (seeds 2 and 4: one narrow bump,"
+            + " loss 0.61 and 0.38 whatever is added by splitting); a split is function preserving and local, so every"
+            + " split-type method (exact, random-split, net2net, eps 0.01 to 0.5) ends in that basin at the same loss per"
+            + " seed to 3-4 digits, its bumps clustered around the parent's centre, while new neurons (random-new,"
+            + " firefly's new candidates) start as wide bumps anywhere and reach the teacher's other bumps.")
     @Test
     void splittingReachesALowerLossPerNeuronThanTheRandomBaselines() {
         Map<String, double[]> mean = ToyRbf.meanCurves(results());
