@@ -78,8 +78,11 @@ class GradCheckTest {
         c.put("abs", new Case(() -> new Tensor[] {awayFromZero(new Rng(11), 0.1, 6)}, x -> x[0].abs()));
         c.put("sin", new Case(() -> new Tensor[] {randn(new Rng(12), 5)}, x -> x[0].sin()));
         c.put("cos", new Case(() -> new Tensor[] {randn(new Rng(13), 5)}, x -> x[0].cos()));
-        c.put("matmul", new Case(() -> { Rng r = new Rng(14); return new Tensor[] {randn(r, 2, 3, 4), randn(r, 5, 4)}; },
-                x -> x[0].matmul(x[1].transpose(0, 1))));
+        // both backward layouts: row-major operands (x0, x3) and column-major views (x1^T as in a linear layer,
+        // x2^T batched), whose gradients are computed transposed so that they arrive contiguous
+        c.put("matmul", new Case(() -> { Rng r = new Rng(14);
+                    return new Tensor[] {randn(r, 2, 3, 4), randn(r, 5, 4), randn(r, 2, 4, 3), randn(r, 4, 5)}; },
+                x -> x[0].matmul(x[1].transpose(0, 1)).add(x[2].transpose(1, 2).matmul(x[3]))));
         c.put("sum", new Case(() -> new Tensor[] {randn(new Rng(15), 2, 3, 4)}, x -> Ops.sum(x[0], new int[] {0, 2}, false)));
         c.put("max", new Case(() -> new Tensor[] {randn(new Rng(16), 3, 5)}, x -> x[0].max(1, false)));
         c.put("reshape", new Case(() -> new Tensor[] {randn(new Rng(17), 2, 6)}, x -> x[0].reshape(3, 4).mul(x[0].reshape(3, 4))));
