@@ -29,7 +29,7 @@ public final class Ops {
 
     static {
         NAMES.addAll(Arrays.asList("add", "sub", "mul", "div", "neg", "scale", "exp", "log", "sqrt", "pow", "abs", "sin",
-                "cos", "matmul", "sum", "max", "reshape", "permute", "slice", "embed", "expand", "sumTo", "contiguous",
+                "cos", "matmul", "dot", "sum", "max", "reshape", "permute", "slice", "embed", "expand", "sumTo", "contiguous",
                 "gather", "scatterAdd", "concat", "where", "im2col", "col2im"));
         for (Activation f : Activation.values()) {
             if (f != Activation.IDENTITY) {
@@ -209,6 +209,18 @@ public final class Ops {
                 b.requiresGrad() ? (transposedLayout(b)
                         ? transpose(sumTo(matmul(transpose(g, -1, -2), a), swapLast(b.shape())), -1, -2)
                         : sumTo(matmul(transpose(a, -1, -2), g), b.shape())) : null}, a, b);
+    }
+
+    /**
+     * {@code sum(a * b)} over all elements of two same-shape tensors, as one pass without the product tensor (the
+     * directional term {@code <grad, v>} of a Hessian-vector product over every parameter). Backward: {@code g b},
+     * {@code g a}.
+     */
+    public static Tensor dot(Tensor a, Tensor b) {
+        Tensor out = Kernels.dot(a, b);
+        return record("dot", out, g -> new Tensor[] {
+                a.requiresGrad() ? mul(b, g) : null,
+                b.requiresGrad() ? mul(a, g) : null}, a, b);
     }
 
     /** A matrix (batch) stored column-major: adjacent elements of a column are adjacent in memory. */

@@ -334,17 +334,35 @@ public final class Kernels {
      * unit-stride pass costs about half. Other tensors are returned as they are.
      */
     private static Tensor rowMajor(Tensor t) {
+        return columnMajor(t) ? copy(t) : t;
+    }
+
+    /** A large real matrix (batch) whose columns, not rows, are contiguous. */
+    private static boolean columnMajor(Tensor t) {
         int r = t.rank();
-        if (r < 2 || t.dtype() == DType.C64 || t.numel() < 2 * TRANSPOSE_TILE * TRANSPOSE_TILE || t.dim(r - 1) == 1
-                || t.dim(r - 2) == 1 || t.stride(r - 2) != 1 || t.stride(r - 1) == 1) {
-            return t;
+        return r >= 2 && t.dtype() != DType.C64 && t.numel() >= 2 * TRANSPOSE_TILE * TRANSPOSE_TILE && t.dim(r - 1) > 1
+                && t.dim(r - 2) > 1 && t.stride(r - 2) == 1 && t.stride(r - 1) != 1;
+    }
+
+    private static int[] lastTwoSwapped(int rank) {
+        int[] order = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            order[i] = i;
         }
-        return copy(t);
+        order[rank - 2] = rank - 1;
+        order[rank - 1] = rank - 2;
+        return order;
     }
 
     public static Tensor binary(Binary op, Tensor left, Tensor right) {
         String name = op.name().toLowerCase();
         checkDType(name, left, right);
+        if (left.shape().equals(right.shape()) && columnMajor(left) && columnMajor(right)) {
+            // both transposed alike (gradients of W^T meeting at one node): work on the row-major transposes and
+            // hand back the result in the operands' layout, so neither needs a transposing copy
+            int[] swap = lastTwoSwapped(left.rank());
+            return permuteView(binary(op, permuteView(left, swap), permuteView(right, swap)), swap);
+        }
         Shape out = Shape.broadcast(name, left.shape(), right.shape());
         Tensor a = rowMajor(left), b = rowMajor(right);
         Tensor o = Tensor.zeros(a.dtype(), out);
@@ -548,6 +566,67 @@ public final class Kernels {
     // ------------------------------------------------------------------------------------------ reductions
 
     /** Sum over the given axes (each at most once). */
+    /** Elements per block of {@link #dot}'s f32 loop: float partial sums within a block, a double total across. */
+    private static final int DOT_BLOCK = 4096;
+
+    /** {@code sum(a * b)} of two same-shape real tensors as a 0-d tensor; one pass when both are contiguous. */
+    public static Tensor dot(Tensor a, Tensor b) {
+        checkDType("dot", a, b);
+        checkReal("dot", a);
+        if (!a.shape().equals(b.shape())) {
+            throw new ShapeException("dot: shapes differ: " + a.describe() + " . " + b.describe());
+        }
+        if (!a.isContiguous() || !b.isContiguous()) {
+            return sum(binary(Binary.MUL, a, b), allAxes(a.rank()), false);
+        }
+        int n = a.numel(), ao = a.offset(), bo = b.offset();
+        double total = 0;
+        if (a.dtype() == DType.F32) {
+            float[] x = a.storage().floats(), y = b.storage().floats();
+            for (int i0 = 0; i0 < n; i0 += DOT_BLOCK) {
+                int i1 = Math.min(n, i0 + DOT_BLOCK), i = i0;
+                float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+                for (; i + 8 <= i1; i += 8) {
+                    s0 += x[ao + i] * y[bo + i];
+                    s1 += x[ao + i + 1] * y[bo + i + 1];
+                    s2 += x[ao + i + 2] * y[bo + i + 2];
+                    s3 += x[ao + i + 3] * y[bo + i + 3];
+                    s4 += x[ao + i + 4] * y[bo + i + 4];
+                    s5 += x[ao + i + 5] * y[bo + i + 5];
+                    s6 += x[ao + i + 6] * y[bo + i + 6];
+                    s7 += x[ao + i + 7] * y[bo + i + 7];
+                }
+                for (; i < i1; i++) {
+                    s0 += x[ao + i] * y[bo + i];
+                }
+                total += (double) ((s0 + s1) + (s2 + s3)) + (double) ((s4 + s5) + (s6 + s7));
+            }
+        } else {
+            double[] x = a.storage().doubles(), y = b.storage().doubles();
+            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            int i = 0;
+            for (; i + 4 <= n; i += 4) {
+                s0 += x[ao + i] * y[bo + i];
+                s1 += x[ao + i + 1] * y[bo + i + 1];
+                s2 += x[ao + i + 2] * y[bo + i + 2];
+                s3 += x[ao + i + 3] * y[bo + i + 3];
+            }
+            for (; i < n; i++) {
+                s0 += x[ao + i] * y[bo + i];
+            }
+            total = (s0 + s1) + (s2 + s3);
+        }
+        return Tensor.scalar(a.dtype(), total);
+    }
+
+    private static int[] allAxes(int rank) {
+        int[] axes = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            axes[i] = i;
+        }
+        return axes;
+    }
+
     public static Tensor sum(Tensor x, int[] axes, boolean keepDim) {
         checkReal("sum", x);
         boolean[] reduce = new boolean[x.rank()];

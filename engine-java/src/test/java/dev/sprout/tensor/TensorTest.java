@@ -298,4 +298,23 @@ class TensorTest {
             }
         }
     }
+    /** dot: f32 over a million elements within a few ulps of the exact (double) sum, f64 exact on integers. */
+    @Test
+    void dotOfLongVectorsIsAccurate() {
+        Rng r = new Rng(31);
+        Tensor a = Tensor.randn(r, DType.F32, 1.0, 1_000_003), b = Tensor.randn(r, DType.F32, 1.0, 1_000_003);
+        float[] x = a.toFloatArray(), y = b.toFloatArray();
+        double exact = 0, abs = 0;
+        for (int i = 0; i < x.length; i++) {
+            exact += (double) x[i] * y[i];
+            abs += Math.abs((double) x[i] * y[i]);
+        }
+        Tensor d = a.dot(b);
+        assertEquals(Shape.scalar(), d.shape());
+        assertEquals(exact, d.item(), 64 * Math.ulp(1.0f) * abs / Math.sqrt(x.length) + 1e-3);
+        Tensor i1 = Tensor.arange(DType.F64, 0, 10, 1), i2 = Tensor.arange(DType.F64, 1, 11, 1);
+        assertEquals(330.0, i1.dot(i2).item(), 0.0);
+        assertEquals(330.0, i1.reshape(2, 5).transpose(0, 1).dot(i2.reshape(2, 5).transpose(0, 1)).item(), 0.0);
+        assertThrows(ShapeException.class, () -> i1.dot(i2.reshape(2, 5)));
+    }
 }
