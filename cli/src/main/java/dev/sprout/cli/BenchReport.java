@@ -90,7 +90,6 @@ final class BenchReport {
         }
     }
 
-    /** One line of torch_cpu.py's output. */
     /** One torch_cpu.py measurement: its wall-clock median and {@code cpuEq} median (NaN when the line has none). */
     record PeerPoint(String kind, String impl, String dtype, String shape, int threads, double median, String unit,
                      double cpuMedian) {
