@@ -290,7 +290,13 @@ public final class Kernels {
             int off = c.offset() * x.dtype().slots();
             switch (f) {
                 case NEG -> { for (int i = 0; i < n; i++) o[i] = -a[off + i]; }
-                case SCALE -> { for (int i = 0; i < n; i++) o[i] = (float) (a[off + i] * p); }
+                // float arithmetic: a double product per element costs a conversion each way (~6 ns/element here);
+                // the factor rounded to f32 first (exact for the usual 0.5, 2, -1, 1/2^k)
+                case SCALE -> {
+                    float s = (float) p;
+                    for (int i = 0; i < n; i++) o[i] = a[off + i] * s;
+                }
+                case ABS -> { for (int i = 0; i < n; i++) o[i] = Math.abs(a[off + i]); }
                 case EXP -> { for (int i = 0; i < n; i++) o[i] = (float) Math.exp(a[off + i]); }
                 default -> { for (int i = 0; i < n; i++) o[i] = (float) apply(f, a[off + i], p); }
             }
