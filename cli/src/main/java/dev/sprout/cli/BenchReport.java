@@ -29,6 +29,12 @@ import java.util.regex.Pattern;
  * {@code ratio = ms / peer_ms} (Sprout's time as a fraction of the peer's: below 1 Sprout is faster). Every value
  * is the median over the measured iterations of one run; peers come from the same run (OpenBLAS inside the JMH
  * run, PyTorch right after it).
+ *
+ * <p>CPU time (gemm at n >= 256 and train): {@code cpu_gflops}/{@code peer_cpu_gflops} (flop per CPU-second of the
+ * thread, or of the process times the threads for multi-threaded rows) and {@code cpu_ratio = cpu_gflops /
+ * peer_cpu_gflops}; train rows {@code cpu_ms}/{@code peer_cpu_ms} (the peer's {@code cpuEq}) and {@code cpu_ratio =
+ * cpu_ms / peer_cpu_ms}. On a shared machine the wall-clock ratio also measures which of the two got more time
+ * slices; the CPU-time ratio does not (cache and memory interference remain). Null where not measured.
  */
 final class BenchReport {
     private BenchReport() {
@@ -84,8 +90,12 @@ final class BenchReport {
         }
     }
 
-    /** One line of torch_cpu.py's output. */
-    record PeerPoint(String kind, String impl, String dtype, String shape, int threads, double median, String unit) {
+    /** One torch_cpu.py measurement: its wall-clock median and {@code cpuEq} median (NaN when the line has none). */
+    record PeerPoint(String kind, String impl, String dtype, String shape, int threads, double median, String unit,
+                     double cpuMedian) {
+        PeerPoint(String kind, String impl, String dtype, String shape, int threads, double median, String unit) {
+            this(kind, impl, dtype, shape, threads, median, unit, Double.NaN);
+        }
     }
 
     /** The measurement lines of torch_cpu.py's output (comment lines and anything else are skipped). */
@@ -100,8 +110,14 @@ final class BenchReport {
                 continue;
             }
             try {
+                double cpu = Double.NaN;
+                for (String field : f) {
+                    if (field.startsWith("cpuEq_median=")) {
+                        cpu = Double.parseDouble(field.substring("cpuEq_median=".length()));
+                    }
+                }
                 out.add(new PeerPoint(f[0], f[1], f[2], f[3], Integer.parseInt(f[4].substring(4)),
-                        Double.parseDouble(f[5].substring(7)), f[7]));
+                        Double.parseDouble(f[5].substring(7)), f[7], cpu));
             } catch (NumberFormatException e) {
                 // not a measurement line
             }
@@ -146,6 +162,25 @@ final class BenchReport {
             return metric.path("score").asDouble(Double.NaN);
         }
         return median(xs.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
+    /**
+     * The median over iterations of a {@code CpuClock}-timed benchmark's CPU time per call in ns (its {@code cpuNs}
+     * and {@code calls} counters, iteration by iteration), or NaN when it has none.
+     */
+    static double cpuNsPerCall(JsonNode result) {
+        JsonNode cpu = result.path("secondaryMetrics").path("cpuNs").path("rawData");
+        JsonNode calls = result.path("secondaryMetrics").path("calls").path("rawData");
+        List<Double> xs = new ArrayList<>();
+        for (int f = 0; f < cpu.size(); f++) {
+            for (int i = 0; i < cpu.path(f).size(); i++) {
+                double c = cpu.path(f).path(i).asDouble(), k = calls.path(f).path(i).asDouble();
+                if (k > 0 && c > 0) {
+                    xs.add(c / k);
+                }
+            }
+        }
+        return xs.isEmpty() ? Double.NaN : median(xs.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     /**
@@ -245,6 +280,12 @@ final class BenchReport {
         row.put("peer", peer == null ? null : "openblas");
         putOrNull(row, "peer_gflops", pg);
         putOrNull(row, "ratio", pg == null ? null : g / pg);
+        // CPU-normalised rates (flop per CPU-ns, times the threads): robust to time slices lost to other processes
+        int threads = p.path("threads").asInt(1), n = p.path("n").asInt();
+        double flop = 2.0 * n * n * n, c = cpuNsPerCall(r), pc = peer == null ? Double.NaN : cpuNsPerCall(peer);
+        putOrNull(row, "cpu_gflops", flop / (c / threads));
+        putOrNull(row, "peer_cpu_gflops", flop / (pc / threads));
+        putOrNull(row, "cpu_ratio", pc / c);
     }
 
     private static ObjectNode timeRow(ArrayNode rows, String kernel, String impl, int n, int threads, double ms,
@@ -327,7 +368,12 @@ final class BenchReport {
             case "hvp" -> "mlp 784-1024-1024-10 loss hvp b128";
             default -> work;
         };
-        timeRow(rows, kernel, impl, 128, 1, ms, t == null ? null : "torch (1 thread)", t == null ? null : t.median());
+        ObjectNode row = timeRow(rows, kernel, impl, 128, 1, ms, t == null ? null : "torch (1 thread)", t == null ? null : t.median());
+        // CPU time per step of the calling thread, against torch_cpu.py's cpuEq (the same measure)
+        double cpu = cpuNsPerCall(r) / 1e6, peerCpu = t == null ? Double.NaN : t.cpuMedian();
+        putOrNull(row, "cpu_ms", cpu);
+        putOrNull(row, "peer_cpu_ms", peerCpu);
+        putOrNull(row, "cpu_ratio", cpu / peerCpu);
     }
 
     private static void putOrNull(ObjectNode row, String field, Double v) {
@@ -345,17 +391,21 @@ final class BenchReport {
     /** A Markdown table of the summary's rows. */
     static String table(JsonNode summary) {
         StringBuilder sb = new StringBuilder();
-        sb.append("| kernel | impl | n | threads | Sprout | peer | peer value | ratio |\n|---|---|---|---|---|---|---|---|\n");
+        sb.append("| kernel | impl | n | threads | Sprout | peer | peer value | ratio | CPU-time: Sprout / peer / ratio |\n"
+                + "|---|---|---|---|---|---|---|---|---|\n");
         for (JsonNode row : summary.path("rows")) {
             boolean ms = row.path("unit").asText().equals("ms");
             String unit = ms ? " ms" : " GFLOP/s";
             JsonNode v = ms ? row.path("ms") : row.path("gflops"), pv = ms ? row.path("peer_ms") : row.path("peer_gflops");
-            sb.append(String.format(Locale.ROOT, "| %s | %s | %d | %d | %s | %s | %s | %s |%n", row.path("kernel").asText(),
+            JsonNode cv = ms ? row.path("cpu_ms") : row.path("cpu_gflops"), cpv = ms ? row.path("peer_cpu_ms") : row.path("peer_cpu_gflops");
+            String cpu = cv.isNumber() ? fmt(cv) + " / " + (cpv.isNumber() ? fmt(cpv) : "-") + " / "
+                    + (row.path("cpu_ratio").isNumber() ? String.format(Locale.ROOT, "%.2f", row.path("cpu_ratio").asDouble()) : "-") : "-";
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %d | %d | %s | %s | %s | %s | %s |%n", row.path("kernel").asText(),
                     row.path("impl").asText(), row.path("n").asInt(), row.path("threads").asInt(),
                     fmt(v) + unit, row.path("peer").isNull() ? "-" : row.path("peer").asText(),
                     pv.isNull() || pv.isMissingNode() ? "-" : fmt(pv) + unit,
                     row.path("ratio").isNull() ? "-" : String.format(Locale.ROOT, "%.2f%s", row.path("ratio").asDouble(),
-                            ms ? " (time)" : "")));
+                            ms ? " (time)" : ""), cpu));
         }
         return sb.toString();
     }

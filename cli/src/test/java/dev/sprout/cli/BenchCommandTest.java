@@ -77,6 +77,12 @@ class BenchCommandTest {
         assertTrue(t2.path("peer").isNull() && t2.path("ratio").isNull(), "no OpenBLAS at 2 threads in the run: " + t2);
         String table = BenchReport.table(s);
         assertTrue(table.contains("| sgemm | sprout-native | 1024 | 1 | 150.0 GFLOP/s | openblas | 200.0 GFLOP/s | 0.75 |"), table);
+        // CPU time per call: medians of 15, 14, 16 ms (native) and 12, 12, 13 ms (OpenBLAS): 15 ms vs 12 ms
+        assertEquals(2.0 * 1024 * 1024 * 1024 / 15e6, nat.path("cpu_gflops").asDouble(), 1e-3);
+        assertEquals(2.0 * 1024 * 1024 * 1024 / 12e6, nat.path("peer_cpu_gflops").asDouble(), 1e-3);
+        assertEquals(0.8, nat.path("cpu_ratio").asDouble(), EPS);
+        assertTrue(row(s, "sgemm", "sprout-java", 1).path("cpu_gflops").isNull(), "no CPU counters, no CPU figures");
+        assertTrue(table.contains("| 143.2 / 179.0 / 0.80 |"), table);
     }
 
     @Test
@@ -88,6 +94,10 @@ class BenchCommandTest {
         assertEquals(22.0, mlp.path("ms").asDouble(), EPS);
         assertEquals(25.0, mlp.path("peer_ms").asDouble(), EPS);
         assertEquals(0.88, mlp.path("ratio").asDouble(), EPS);
+        // CPU time: median of 20, 18, 19 ms per step against the peer's cpuEq_median of 24 ms
+        assertEquals(19.0, mlp.path("cpu_ms").asDouble(), EPS);
+        assertEquals(24.0, mlp.path("peer_cpu_ms").asDouble(), EPS);
+        assertEquals(19.0 / 24.0, mlp.path("cpu_ratio").asDouble(), 1e-3);
         assertTrue(mlp.path("gflops").isNull());
         assertEquals(128, mlp.path("n").asInt());
         assertEquals(1.2, row(s, "mlp 784-1024-1024-10 sgd step b128", "sprout-java", 1).path("ratio").asDouble(), EPS);

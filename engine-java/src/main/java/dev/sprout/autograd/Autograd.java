@@ -236,7 +236,7 @@ public final class Autograd {
             Tensor[] g = grad(new Tensor[] {loss}, null, leaves, true);
             Tensor dot = null;
             for (int i = 0; i < g.length; i++) {
-                Tensor term = g[i].mul(v[i].detach()).sum();
+                Tensor term = Ops.dot(g[i], v[i].detach());
                 dot = dot == null ? term : dot.add(term);
             }
             if (dot == null || !dot.requiresGrad()) {
@@ -273,7 +273,7 @@ public final class Autograd {
                 if (!vjp[i].requiresGrad()) {
                     continue;
                 }
-                Tensor term = vjp[i].mul(v[i].detach()).sum();
+                Tensor term = Ops.dot(vjp[i], v[i].detach());
                 dot = dot == null ? term : dot.add(term);
             }
             Tensor jv = dot == null ? Tensor.zeros(y.dtype(), y.shape()) : grad(new Tensor[] {dot}, null, new Tensor[] {u}, false)[0];

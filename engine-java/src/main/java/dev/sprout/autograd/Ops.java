@@ -29,7 +29,7 @@ public final class Ops {
 
     static {
         NAMES.addAll(Arrays.asList("add", "sub", "mul", "div", "neg", "scale", "exp", "log", "sqrt", "pow", "abs", "sin",
-                "cos", "matmul", "sum", "max", "reshape", "permute", "slice", "embed", "expand", "sumTo", "contiguous",
+                "cos", "matmul", "dot", "sum", "max", "reshape", "permute", "slice", "embed", "expand", "sumTo", "contiguous",
                 "gather", "scatterAdd", "concat", "where", "im2col", "col2im"));
         for (Activation f : Activation.values()) {
             if (f != Activation.IDENTITY) {
@@ -191,12 +191,50 @@ public final class Ops {
 
     // ------------------------------------------------------------------------------------------ products, reductions
 
-    /** Batched matrix product with broadcasting of batch axes (see {@link Kernels#matmul}). */
+    /**
+     * Batched matrix product with broadcasting of batch axes (see {@link Kernels#matmul}).
+     *
+     * <p>Backward: {@code dA = g B^T}, {@code dB = A^T g}, each computed in the operand's own layout. When an operand
+     * is a transposed view (column-major, as {@code W^T} in {@code x W^T} of a linear layer), its gradient is
+     * computed as the transpose of {@code B g^T} (or {@code g^T A}), so the gradient that reaches the parameter
+     * behind the view is contiguous: no strided copy of a weight-sized matrix after backward. Same products, same
+     * sums; the gemm kernels read either layout without copying.
+     */
     public static Tensor matmul(Tensor a, Tensor b) {
         Tensor out = Kernels.matmul(a, b);
         return record("matmul", out, g -> new Tensor[] {
-                a.requiresGrad() ? sumTo(matmul(g, transpose(b, -1, -2)), a.shape()) : null,
-                b.requiresGrad() ? sumTo(matmul(transpose(a, -1, -2), g), b.shape()) : null}, a, b);
+                a.requiresGrad() ? (transposedLayout(a)
+                        ? transpose(sumTo(matmul(b, transpose(g, -1, -2)), swapLast(a.shape())), -1, -2)
+                        : sumTo(matmul(g, transpose(b, -1, -2)), a.shape())) : null,
+                b.requiresGrad() ? (transposedLayout(b)
+                        ? transpose(sumTo(matmul(transpose(g, -1, -2), a), swapLast(b.shape())), -1, -2)
+                        : sumTo(matmul(transpose(a, -1, -2), g), b.shape())) : null}, a, b);
+    }
+
+    /**
+     * {@code sum(a * b)} over all elements of two same-shape tensors, as one pass without the product tensor (the
+     * directional term {@code <grad, v>} of a Hessian-vector product over every parameter). Backward: {@code g b},
+     * {@code g a}.
+     */
+    public static Tensor dot(Tensor a, Tensor b) {
+        Tensor out = Kernels.dot(a, b);
+        return record("dot", out, g -> new Tensor[] {
+                a.requiresGrad() ? mul(b, g) : null,
+                b.requiresGrad() ? mul(a, g) : null}, a, b);
+    }
+
+    /** A matrix (batch) stored column-major: adjacent elements of a column are adjacent in memory. */
+    private static boolean transposedLayout(Tensor t) {
+        int r = t.rank();
+        return t.dim(r - 1) > 1 && t.dim(r - 2) > 1 && t.stride(r - 2) == 1 && t.stride(r - 1) != 1;
+    }
+
+    private static Shape swapLast(Shape s) {
+        int[] d = s.toArray();
+        int r = d.length, t = d[r - 1];
+        d[r - 1] = d[r - 2];
+        d[r - 2] = t;
+        return Shape.of(d);
     }
 
     public static Tensor sum(Tensor x, int[] axes, boolean keepDim) {

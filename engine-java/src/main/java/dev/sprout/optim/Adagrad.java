@@ -72,6 +72,20 @@ public final class Adagrad extends Optimizer {
     }
 
     @Override
+    protected boolean updateF32(float[] p, int po, float[] g, int go, float[][] s, int[] so, int n, boolean fresh) {
+        float lr = (float) learningRate(), wd = (float) weightDecay, e = (float) eps;
+        float[] sum = s[0];
+        int o = so[0];
+        for (int i = 0; i < n; i++) {
+            float gi = g[go + i] + wd * p[po + i];
+            float si = sum[o + i] + gi * gi;
+            sum[o + i] = si;
+            p[po + i] -= lr * gi / ((float) Math.sqrt(si) + e);
+        }
+        return true;
+    }
+
+    @Override
     protected void update(String name, Elements p, Elements g, Elements[] s, boolean fresh) {
         Elements sum = s[0];
         double lr = learningRate(), wd = weightDecay;

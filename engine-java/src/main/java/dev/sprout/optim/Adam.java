@@ -95,6 +95,32 @@ public final class Adam extends Optimizer {
     }
 
     @Override
+    protected boolean updateF32(float[] p, int po, float[] g, int go, float[][] s, int[] so, int n, boolean fresh) {
+        float[] m = s[0], v = s[1], step = s[2];
+        int mo = so[0], vo = so[1], to = so[2];
+        double lr = learningRate();
+        float b1 = (float) beta1, b2 = (float) beta2, c1 = (float) (1 - beta1), c2 = (float) (1 - beta2);
+        float wd = decoupled ? 0f : (float) weightDecay, decay = decoupled ? (float) (1 - lr * weightDecay) : 1f;
+        float e = (float) eps, lastT = -1, stepSize = 0, sqrtBc2 = 0;
+        for (int i = 0; i < n; i++) {
+            float pi = p[po + i] * decay, gi = g[go + i] + wd * p[po + i];
+            float t = step[to + i] + 1;
+            step[to + i] = t;
+            if (t != lastT) {
+                lastT = t;
+                stepSize = (float) (lr / (1 - Math.pow(beta1, t)));
+                sqrtBc2 = (float) Math.sqrt(1 - Math.pow(beta2, t));
+            }
+            float mi = b1 * m[mo + i] + c1 * gi;
+            float vi = b2 * v[vo + i] + c2 * gi * gi;
+            m[mo + i] = mi;
+            v[vo + i] = vi;
+            p[po + i] = pi - stepSize * mi / ((float) Math.sqrt(vi) / sqrtBc2 + e);
+        }
+        return true;
+    }
+
+    @Override
     protected void update(String name, Elements p, Elements g, Elements[] s, boolean fresh) {
         Elements m = s[0], v = s[1], step = s[2];
         double lr = learningRate(), b1 = beta1, b2 = beta2, wd = weightDecay, decay = 1 - lr * weightDecay;

@@ -41,8 +41,11 @@ import java.util.Map;
  * {@link #type()}, {@link #hyperParameters()}, {@link #stepCount()} and {@link #stateTensors()} are everything a
  * checkpoint needs; {@link Optimizers#create} and {@link #loadState} rebuild the optimizer from them.
  *
- * <p>Arithmetic is done per element in double precision and stored in the parameter's dtype (f32 or f64); state
- * tensors have the parameter's dtype, as in PyTorch. Not thread-safe.
+ * <p>Arithmetic: f64 parameters are updated per element in double precision through {@link #update}; f32 parameters
+ * through {@link #updateF32} in float arithmetic, as PyTorch does (a loop the JIT can vectorise: converting every
+ * element to double and back costs ~6 ns per element, ten times the float loop, on the 1.9M-parameter MLP of the
+ * train benchmark that was 14 ms of a 48 ms step). An optimizer without an f32 loop falls back to {@link #update}.
+ * State tensors have the parameter's dtype, as in PyTorch. Not thread-safe.
  */
 public abstract class Optimizer {
     /** Separates parameter name and state name in {@link #stateTensors()} keys: {@code "2.weight#exp_avg"}. */
@@ -84,6 +87,16 @@ public abstract class Optimizer {
      * this step (the parameter's first update since it appeared or was forgotten).
      */
     protected abstract void update(String name, Elements param, Elements grad, Elements[] state, boolean fresh);
+
+    /**
+     * Updates one f32 parameter in place in float arithmetic: elements {@code p[po + i]}, {@code g[go + i]} and
+     * {@code s[k][so[k] + i]} for {@code i < n}, state in {@link #stateNames()} order; same rule as {@link #update}.
+     *
+     * @return false when this optimizer has no f32 loop (then {@link #update} runs instead)
+     */
+    protected boolean updateF32(float[] p, int po, float[] g, int go, float[][] s, int[] so, int n, boolean fresh) {
+        return false;
+    }
 
     // ------------------------------------------------------------------------------------------ accessors
 
@@ -187,12 +200,15 @@ public abstract class Optimizer {
                         state.put(name, s);
                     }
                 }
-                Elements[] se = new Elements[stateNames.size()];
-                for (int i = 0; i < se.length; i++) {
-                    se[i] = Elements.of(s.get(stateNames.get(i)));
-                }
                 Tensor work = p.isContiguous() ? p : p.contiguousData();
-                update(name, Elements.of(work), Elements.of(p.grad().contiguousData()), se, fresh);
+                Tensor g = p.grad().contiguousData();
+                if (!(p.dtype() == DType.F32 && updateF32(work, g, s, stateNames, fresh))) {
+                    Elements[] se = new Elements[stateNames.size()];
+                    for (int i = 0; i < se.length; i++) {
+                        se[i] = Elements.of(s.get(stateNames.get(i)));
+                    }
+                    update(name, Elements.of(work), Elements.of(g), se, fresh);
+                }
                 if (work != p) {
                     p.copy_(work);
                 }
@@ -201,8 +217,26 @@ public abstract class Optimizer {
         steps++;
     }
 
+    private boolean updateF32(Tensor work, Tensor g, Map<String, Tensor> s, List<String> stateNames, boolean fresh) {
+        float[][] sa = new float[stateNames.size()][];
+        int[] so = new int[sa.length];
+        for (int i = 0; i < sa.length; i++) {
+            Tensor t = s.get(stateNames.get(i));
+            if (!t.isContiguous()) {
+                throw new IllegalStateException(type() + ": state " + stateNames.get(i) + " is not contiguous");
+            }
+            sa[i] = t.storage().floats();
+            so[i] = t.offset();
+        }
+        return updateF32(work.storage().floats(), work.offset(), g.storage().floats(), g.offset(), sa, so, work.numel(), fresh);
+    }
+
     private static void checkFinite(String name, Tensor g) {
-        Elements e = Elements.of(g.contiguousData());
+        Tensor c = g.contiguousData();
+        if (c.dtype() == DType.F32 && allFinite(c.storage().floats(), c.offset(), c.numel())) {
+            return;
+        }
+        Elements e = Elements.of(c);
         for (int i = 0; i < e.size(); i++) {
             double v = e.get(i);
             if (!Double.isFinite(v)) {
@@ -212,6 +246,31 @@ public abstract class Optimizer {
                         + "; refusing to update");
             }
         }
+    }
+
+    /**
+     * Whether {@code a[off .. off+n)} holds no NaN or infinity: {@code x * 0} is a signed zero for finite {@code x}
+     * and NaN otherwise, summed in eight independent accumulators (one dependent add per element would cost four
+     * cycles each).
+     */
+    static boolean allFinite(float[] a, int off, int n) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            int k = off + i;
+            s0 += a[k] * 0f;
+            s1 += a[k + 1] * 0f;
+            s2 += a[k + 2] * 0f;
+            s3 += a[k + 3] * 0f;
+            s4 += a[k + 4] * 0f;
+            s5 += a[k + 5] * 0f;
+            s6 += a[k + 6] * 0f;
+            s7 += a[k + 7] * 0f;
+        }
+        for (; i < n; i++) {
+            s0 += a[off + i] * 0f;
+        }
+        return !Float.isNaN(s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7);
     }
 
     private static int[] unravel(int flat, Shape s) {

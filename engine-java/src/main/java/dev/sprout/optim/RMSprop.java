@@ -90,6 +90,35 @@ public final class RMSprop extends Optimizer {
     }
 
     @Override
+    protected boolean updateF32(float[] p, int po, float[] g, int go, float[][] s, int[] so, int n, boolean fresh) {
+        float lr = (float) learningRate(), a = (float) alpha, a1 = (float) (1 - alpha), wd = (float) weightDecay;
+        float mu = (float) momentum, e = (float) eps;
+        float[] sq = s[0], ga = centered ? s[1] : null, buf = momentum > 0 ? s[centered ? 2 : 1] : null;
+        int sqo = so[0], gao = centered ? so[1] : 0, bo = momentum > 0 ? so[centered ? 2 : 1] : 0;
+        for (int i = 0; i < n; i++) {
+            float gi = g[go + i] + wd * p[po + i];
+            float sqi = a * sq[sqo + i] + a1 * gi * gi;
+            sq[sqo + i] = sqi;
+            float avg;
+            if (ga != null) {
+                float gai = a * ga[gao + i] + a1 * gi;
+                ga[gao + i] = gai;
+                avg = (float) Math.sqrt(sqi - gai * gai) + e;
+            } else {
+                avg = (float) Math.sqrt(sqi) + e;
+            }
+            if (buf != null) {
+                float b = mu * buf[bo + i] + gi / avg;
+                buf[bo + i] = b;
+                p[po + i] -= lr * b;
+            } else {
+                p[po + i] -= lr * gi / avg;
+            }
+        }
+        return true;
+    }
+
+    @Override
     protected void update(String name, Elements p, Elements g, Elements[] s, boolean fresh) {
         Elements sq = s[0];
         Elements ga = centered ? s[1] : null;

@@ -88,6 +88,32 @@ public final class SGD extends Optimizer {
     }
 
     @Override
+    protected boolean updateF32(float[] p, int po, float[] g, int go, float[][] s, int[] so, int n, boolean fresh) {
+        float lr = (float) learningRate(), mu = (float) momentum, keep = (float) (1 - dampening), wd = (float) weightDecay;
+        if (momentum == 0) {
+            if (wd == 0) {
+                for (int i = 0; i < n; i++) {
+                    p[po + i] -= lr * g[go + i];
+                }
+            } else {
+                for (int i = 0; i < n; i++) {
+                    p[po + i] -= lr * (g[go + i] + wd * p[po + i]);
+                }
+            }
+            return true;
+        }
+        float[] buf = s[0];
+        int bo = so[0];
+        for (int i = 0; i < n; i++) {
+            float gi = g[go + i] + wd * p[po + i];
+            float b = fresh ? gi : mu * buf[bo + i] + keep * gi;
+            buf[bo + i] = b;
+            p[po + i] -= lr * (nesterov ? gi + mu * b : b);
+        }
+        return true;
+    }
+
+    @Override
     protected void update(String name, Elements p, Elements g, Elements[] s, boolean fresh) {
         double lr = learningRate(), mu = momentum, keep = 1 - dampening, wd = weightDecay;
         Elements buf = momentum != 0 ? s[0] : null;

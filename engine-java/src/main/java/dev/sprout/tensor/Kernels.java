@@ -62,9 +62,66 @@ public final class Kernels {
         return out;
     }
 
+    /** Edge of the square tiles of {@link #assignTransposed}: 2 x 32 x 32 floats stay in L1 (16 KiB). */
+    private static final int TRANSPOSE_TILE = 32;
+
+    /**
+     * A copy whose source is column-major where the destination is row-major (after merging axes): the innermost
+     * destination row would read the source with a large stride, one cache line (and, past 4 KiB strides, one TLB
+     * entry) per element. Square tiles read and write lines that stay in L1 instead. Returns false (nothing done)
+     * for any other layout.
+     */
+    private static boolean assignTransposed(Tensor dst, Tensor src, int[] ds, int[] ss) {
+        int[][] m = new int[2][];
+        Shape sh = Strided.coalesce(dst.shape(), new int[][] {ds, ss}, m);
+        int r = sh.rank();
+        if (r < 2 || m[0][r - 1] != 1 || m[1][r - 2] != 1 || m[1][r - 1] <= 1 || sh.numel() < 2 * TRANSPOSE_TILE * TRANSPOSE_TILE) {
+            return false;
+        }
+        int rows = sh.dim(r - 2), cols = sh.dim(r - 1), dRow = m[0][r - 2], sCol = m[1][r - 1];
+        boolean f32 = dst.dtype() == DType.F32;
+        float[] df = f32 ? dst.storage().floats() : null, sf = f32 ? src.storage().floats() : null;
+        double[] dd = f32 ? null : dst.storage().doubles(), sd = f32 ? null : src.storage().doubles();
+        int[] outer = new int[Math.max(1, r - 2)];
+        int[][] os = {new int[outer.length], new int[outer.length]};
+        outer[0] = 1;
+        for (int i = 0; i < r - 2; i++) {
+            outer[i] = sh.dim(i);
+            os[0][i] = m[0][i];
+            os[1][i] = m[1][i];
+        }
+        Strided.forEachRow(Shape.of(outer), os, new int[] {dst.offset(), src.offset()}, (b, n, st) -> {
+            for (int q = 0; q < n; q++) {
+                int d0 = b[0] + q * st[0], s0 = b[1] + q * st[1];
+                for (int i0 = 0; i0 < rows; i0 += TRANSPOSE_TILE) {
+                    int i1 = Math.min(rows, i0 + TRANSPOSE_TILE);
+                    for (int j0 = 0; j0 < cols; j0 += TRANSPOSE_TILE) {
+                        int j1 = Math.min(cols, j0 + TRANSPOSE_TILE);
+                        for (int i = i0; i < i1; i++) {
+                            int di = d0 + i * dRow, si = s0 + i;
+                            if (f32) {
+                                for (int j = j0; j < j1; j++) {
+                                    df[di + j] = sf[si + j * sCol];
+                                }
+                            } else {
+                                for (int j = j0; j < j1; j++) {
+                                    dd[di + j] = sd[si + j * sCol];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        });
+        return true;
+    }
+
     /** Copies {@code src} into {@code dst} elementwise (shapes equal or src broadcastable to dst; same dtype). */
     static void assign(Tensor dst, Tensor src) {
         int[] ds = dst.strides(), ss = Strided.broadcastStrides(src, dst.shape());
+        if (dst.dtype() != DType.C64 && assignTransposed(dst, src, ds, ss)) {
+            return;
+        }
         switch (dst.dtype()) {
             case F32 -> {
                 float[] d = dst.storage().floats(), s = src.storage().floats();
@@ -233,7 +290,13 @@ public final class Kernels {
             int off = c.offset() * x.dtype().slots();
             switch (f) {
                 case NEG -> { for (int i = 0; i < n; i++) o[i] = -a[off + i]; }
-                case SCALE -> { for (int i = 0; i < n; i++) o[i] = (float) (a[off + i] * p); }
+                // float arithmetic: a double product per element costs a conversion each way (~6 ns/element here);
+                // the factor rounded to f32 first (exact for the usual 0.5, 2, -1, 1/2^k)
+                case SCALE -> {
+                    float s = (float) p;
+                    for (int i = 0; i < n; i++) o[i] = a[off + i] * s;
+                }
+                case ABS -> { for (int i = 0; i < n; i++) o[i] = Math.abs(a[off + i]); }
                 case EXP -> { for (int i = 0; i < n; i++) o[i] = (float) Math.exp(a[off + i]); }
                 default -> { for (int i = 0; i < n; i++) o[i] = (float) apply(f, a[off + i], p); }
             }
@@ -271,10 +334,43 @@ public final class Kernels {
     }
 
     /** {@code a op b} with broadcasting. */
-    public static Tensor binary(Binary op, Tensor a, Tensor b) {
+    /**
+     * A large column-major operand (a transposed view, as gradients of {@code W^T} are) copied row-major by the tiled
+     * transpose first: read along output rows it would cost a cache line per element (~3 ns); the copy plus a
+     * unit-stride pass costs about half. Other tensors are returned as they are.
+     */
+    private static Tensor rowMajor(Tensor t) {
+        return columnMajor(t) ? copy(t) : t;
+    }
+
+    /** A large real matrix (batch) whose columns, not rows, are contiguous. */
+    private static boolean columnMajor(Tensor t) {
+        int r = t.rank();
+        return r >= 2 && t.dtype() != DType.C64 && t.numel() >= 2 * TRANSPOSE_TILE * TRANSPOSE_TILE && t.dim(r - 1) > 1
+                && t.dim(r - 2) > 1 && t.stride(r - 2) == 1 && t.stride(r - 1) != 1;
+    }
+
+    private static int[] lastTwoSwapped(int rank) {
+        int[] order = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            order[i] = i;
+        }
+        order[rank - 2] = rank - 1;
+        order[rank - 1] = rank - 2;
+        return order;
+    }
+
+    public static Tensor binary(Binary op, Tensor left, Tensor right) {
         String name = op.name().toLowerCase();
-        checkDType(name, a, b);
-        Shape out = Shape.broadcast(name, a.shape(), b.shape());
+        checkDType(name, left, right);
+        if (left.shape().equals(right.shape()) && columnMajor(left) && columnMajor(right)) {
+            // both transposed alike (gradients of W^T meeting at one node): work on the row-major transposes and
+            // hand back the result in the operands' layout, so neither needs a transposing copy
+            int[] swap = lastTwoSwapped(left.rank());
+            return permuteView(binary(op, permuteView(left, swap), permuteView(right, swap)), swap);
+        }
+        Shape out = Shape.broadcast(name, left.shape(), right.shape());
+        Tensor a = rowMajor(left), b = rowMajor(right);
         Tensor o = Tensor.zeros(a.dtype(), out);
         int[] as = Strided.broadcastStrides(a, out), bs = Strided.broadcastStrides(b, out), os = o.strides();
         int[][] strides = {as, bs, os};
@@ -297,6 +393,14 @@ public final class Kernels {
     }
 
     private static void binaryRow(Binary op, float[] x, int xo, int xs, float[] y, int yo, int ys, float[] z, int zo, int n) {
+        if (xs == 1 && (ys == 1 || ys == 0)) {
+            binaryUnitRow(op, x, xo, y, yo, ys, z, zo, n);
+            return;
+        }
+        if (xs == 0 && ys == 1 && (op == Binary.ADD || op == Binary.MUL)) { // commutative: broadcast value first
+            binaryUnitRow(op, y, yo, x, xo, 0, z, zo, n);
+            return;
+        }
         switch (op) {
             case ADD -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j * xs] + y[yo + j * ys]; }
             case SUB -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j * xs] - y[yo + j * ys]; }
@@ -305,12 +409,66 @@ public final class Kernels {
         }
     }
 
+    /**
+     * {@link #binaryRow} with {@code x} unit-stride and {@code y} unit-stride or one broadcast value: loops with
+     * constant strides, which the JIT vectorises (a row whose stride is a variable is not: ~3x slower on long rows).
+     */
+    private static void binaryUnitRow(Binary op, float[] x, int xo, float[] y, int yo, int ys, float[] z, int zo, int n) {
+        if (ys == 0) {
+            float c = y[yo];
+            switch (op) {
+                case ADD -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j] + c; }
+                case SUB -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j] - c; }
+                case MUL -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j] * c; }
+                case DIV -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j] / c; }
+            }
+            return;
+        }
+        switch (op) {
+            case ADD -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j] + y[yo + j]; }
+            case SUB -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j] - y[yo + j]; }
+            case MUL -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j] * y[yo + j]; }
+            case DIV -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j] / y[yo + j]; }
+        }
+    }
+
     private static void binaryRow(Binary op, double[] x, int xo, int xs, double[] y, int yo, int ys, double[] z, int zo, int n) {
+        if (xs == 1 && (ys == 1 || ys == 0)) {
+            binaryUnitRow(op, x, xo, y, yo, ys, z, zo, n);
+            return;
+        }
+        if (xs == 0 && ys == 1 && (op == Binary.ADD || op == Binary.MUL)) { // commutative: broadcast value first
+            binaryUnitRow(op, y, yo, x, xo, 0, z, zo, n);
+            return;
+        }
         switch (op) {
             case ADD -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j * xs] + y[yo + j * ys]; }
             case SUB -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j * xs] - y[yo + j * ys]; }
             case MUL -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j * xs] * y[yo + j * ys]; }
             case DIV -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j * xs] / y[yo + j * ys]; }
+        }
+    }
+
+    /**
+     * {@link #binaryRow} with {@code x} unit-stride and {@code y} unit-stride or one broadcast value: loops with
+     * constant strides, which the JIT vectorises (a row whose stride is a variable is not: ~3x slower on long rows).
+     */
+    private static void binaryUnitRow(Binary op, double[] x, int xo, double[] y, int yo, int ys, double[] z, int zo, int n) {
+        if (ys == 0) {
+            double c = y[yo];
+            switch (op) {
+                case ADD -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j] + c; }
+                case SUB -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j] - c; }
+                case MUL -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j] * c; }
+                case DIV -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j] / c; }
+            }
+            return;
+        }
+        switch (op) {
+            case ADD -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j] + y[yo + j]; }
+            case SUB -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j] - y[yo + j]; }
+            case MUL -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j] * y[yo + j]; }
+            case DIV -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j] / y[yo + j]; }
         }
     }
 
@@ -414,6 +572,67 @@ public final class Kernels {
     // ------------------------------------------------------------------------------------------ reductions
 
     /** Sum over the given axes (each at most once). */
+    /** Elements per block of {@link #dot}'s f32 loop: float partial sums within a block, a double total across. */
+    private static final int DOT_BLOCK = 4096;
+
+    /** {@code sum(a * b)} of two same-shape real tensors as a 0-d tensor; one pass when both are contiguous. */
+    public static Tensor dot(Tensor a, Tensor b) {
+        checkDType("dot", a, b);
+        checkReal("dot", a);
+        if (!a.shape().equals(b.shape())) {
+            throw new ShapeException("dot: shapes differ: " + a.describe() + " . " + b.describe());
+        }
+        if (!a.isContiguous() || !b.isContiguous()) {
+            return sum(binary(Binary.MUL, a, b), allAxes(a.rank()), false);
+        }
+        int n = a.numel(), ao = a.offset(), bo = b.offset();
+        double total = 0;
+        if (a.dtype() == DType.F32) {
+            float[] x = a.storage().floats(), y = b.storage().floats();
+            for (int i0 = 0; i0 < n; i0 += DOT_BLOCK) {
+                int i1 = Math.min(n, i0 + DOT_BLOCK), i = i0;
+                float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+                for (; i + 8 <= i1; i += 8) {
+                    s0 += x[ao + i] * y[bo + i];
+                    s1 += x[ao + i + 1] * y[bo + i + 1];
+                    s2 += x[ao + i + 2] * y[bo + i + 2];
+                    s3 += x[ao + i + 3] * y[bo + i + 3];
+                    s4 += x[ao + i + 4] * y[bo + i + 4];
+                    s5 += x[ao + i + 5] * y[bo + i + 5];
+                    s6 += x[ao + i + 6] * y[bo + i + 6];
+                    s7 += x[ao + i + 7] * y[bo + i + 7];
+                }
+                for (; i < i1; i++) {
+                    s0 += x[ao + i] * y[bo + i];
+                }
+                total += (double) ((s0 + s1) + (s2 + s3)) + (double) ((s4 + s5) + (s6 + s7));
+            }
+        } else {
+            double[] x = a.storage().doubles(), y = b.storage().doubles();
+            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            int i = 0;
+            for (; i + 4 <= n; i += 4) {
+                s0 += x[ao + i] * y[bo + i];
+                s1 += x[ao + i + 1] * y[bo + i + 1];
+                s2 += x[ao + i + 2] * y[bo + i + 2];
+                s3 += x[ao + i + 3] * y[bo + i + 3];
+            }
+            for (; i < n; i++) {
+                s0 += x[ao + i] * y[bo + i];
+            }
+            total = (s0 + s1) + (s2 + s3);
+        }
+        return Tensor.scalar(a.dtype(), total);
+    }
+
+    private static int[] allAxes(int rank) {
+        int[] axes = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            axes[i] = i;
+        }
+        return axes;
+    }
+
     public static Tensor sum(Tensor x, int[] axes, boolean keepDim) {
         checkReal("sum", x);
         boolean[] reduce = new boolean[x.rank()];

@@ -475,6 +475,8 @@ public final class Tensor {
     public Tensor softplus(double beta) { return Ops.activation(this, dev.sprout.backend.Activation.SOFTPLUS, 0, beta); }
     public Tensor matmul(Tensor o) { return Ops.matmul(this, o); }
     public Tensor sum() { return Ops.sum(this, allAxes(), false); }
+    /** {@code sum(this * o)} over all elements (same shapes), without the product tensor. */
+    public Tensor dot(Tensor o) { return Ops.dot(this, o); }
     public Tensor sum(int axis, boolean keepDim) { return Ops.sum(this, new int[] {axis}, keepDim); }
     public Tensor mean() { return Ops.mean(this, allAxes(), false); }
     public Tensor mean(int axis, boolean keepDim) { return Ops.mean(this, new int[] {axis}, keepDim); }

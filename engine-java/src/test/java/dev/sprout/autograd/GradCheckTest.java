@@ -78,8 +78,15 @@ class GradCheckTest {
         c.put("abs", new Case(() -> new Tensor[] {awayFromZero(new Rng(11), 0.1, 6)}, x -> x[0].abs()));
         c.put("sin", new Case(() -> new Tensor[] {randn(new Rng(12), 5)}, x -> x[0].sin()));
         c.put("cos", new Case(() -> new Tensor[] {randn(new Rng(13), 5)}, x -> x[0].cos()));
-        c.put("matmul", new Case(() -> { Rng r = new Rng(14); return new Tensor[] {randn(r, 2, 3, 4), randn(r, 5, 4)}; },
-                x -> x[0].matmul(x[1].transpose(0, 1))));
+        // both backward layouts: row-major operands (x0, x3) and column-major views (x1^T as in a linear layer,
+        // x2^T batched), whose gradients are computed transposed so that they arrive contiguous
+        c.put("matmul", new Case(() -> { Rng r = new Rng(14);
+                    return new Tensor[] {randn(r, 2, 3, 4), randn(r, 5, 4), randn(r, 2, 4, 3), randn(r, 4, 5)}; },
+                x -> x[0].matmul(x[1].transpose(0, 1)).add(x[2].transpose(1, 2).matmul(x[3]))));
+        // contiguous operands (fused loop) and a transposed one (product + sum)
+        c.put("dot", new Case(() -> { Rng r = new Rng(40);
+                    return new Tensor[] {randn(r, 3, 4), randn(r, 3, 4), randn(r, 4, 3)}; },
+                x -> x[0].dot(x[1]).add(x[0].transpose(0, 1).dot(x[2]).mul(0.5))));
         c.put("sum", new Case(() -> new Tensor[] {randn(new Rng(15), 2, 3, 4)}, x -> Ops.sum(x[0], new int[] {0, 2}, false)));
         c.put("max", new Case(() -> new Tensor[] {randn(new Rng(16), 3, 5)}, x -> x[0].max(1, false)));
         c.put("reshape", new Case(() -> new Tensor[] {randn(new Rng(17), 2, 6)}, x -> x[0].reshape(3, 4).mul(x[0].reshape(3, 4))));
@@ -232,7 +239,7 @@ class GradCheckTest {
     void checkerCoversEveryRegisteredOpAndNothingElse() {
         Set<String> caseNames = new HashSet<>(cases().keySet());
         assertEquals(Ops.REGISTERED, caseNames, "gradient-check cases must match the registered ops exactly");
-        // 29 structural/arithmetic ops + 5 activations (each with its derivative order as a parameter)
-        assertEquals(34, Ops.REGISTERED.size(), "number of registered differentiable ops");
+        // 30 structural/arithmetic ops + 5 activations (each with its derivative order as a parameter)
+        assertEquals(35, Ops.REGISTERED.size(), "number of registered differentiable ops");
     }
 }

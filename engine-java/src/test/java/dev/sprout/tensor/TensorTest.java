@@ -233,4 +233,88 @@ class TensorTest {
         assertThrows(ShapeException.class, () -> m.copy_(Tensor.zeros(3, 2)));
         assertThrows(ShapeException.class, () -> m.item());
     }
+    /**
+     * Copies of transposed views large enough for the tiled path (sizes off the 32-element tile), against the
+     * element-by-element definition, f32 and f64, with batch axes, a sliced (padded) source and a strided target.
+     */
+    @Test
+    void copiesOfLargeTransposedViewsMatchTheElementwiseDefinition() {
+        Rng r = new Rng(9);
+        for (DType dt : new DType[] {DType.F32, DType.F64}) {
+            for (int[] dims : new int[][] {{70, 45}, {33, 97}, {3, 65, 40}, {2, 2, 31, 129}}) {
+                Tensor x = Tensor.randn(r, dt, 1.0, dims);
+                int k = dims.length;
+                Tensor t = x.transpose(k - 2, k - 1);
+                Tensor c = t.contiguous();
+                assertTrue(c.isContiguous());
+                assertEquals(t.shape(), c.shape());
+                double[] want = new double[t.numel()];
+                for (int i = 0; i < want.length; i++) {
+                    want[i] = t.getFlat(i);
+                }
+                assertArrayEquals(want, c.toDoubleArray(), 0.0, dt + " " + java.util.Arrays.toString(dims));
+                // a sliced source (row stride larger than its width) copied into a strided (transposed) target
+                Tensor sliced = x.slice(k - 1, 1, dims[k - 1] - 1).transpose(k - 2, k - 1);
+                Tensor target = Tensor.zeros(dt, x.slice(k - 1, 1, dims[k - 1] - 1).shape().toArray());
+                try (dev.sprout.autograd.Autograd.Scope ignored = dev.sprout.autograd.Autograd.noGrad()) {
+                    target.transpose(k - 2, k - 1).copy_(sliced);
+                }
+                Tensor back = target.transpose(k - 2, k - 1);
+                for (int i = 0; i < sliced.numel(); i++) {
+                    assertEquals(sliced.getFlat(i), back.getFlat(i), 0.0, "sliced " + java.util.Arrays.toString(dims));
+                }
+            }
+        }
+    }
+    /**
+     * Elementwise add/sub/mul/div in every row layout the kernels distinguish (both unit-stride, a broadcast value
+     * on either side, a strided operand) against the definition element by element, f32 and f64, on a row length
+     * that straddles vector lanes (67).
+     */
+    @Test
+    void binaryOpsMatchTheDefinitionInEveryRowLayout() {
+        Rng r = new Rng(21);
+        for (DType dt : new DType[] {DType.F32, DType.F64}) {
+            Tensor a = Tensor.rand(r, dt, 0.5, 2, 2, 3, 67), b = Tensor.rand(r, dt, 0.5, 2, 2, 3, 67);
+            Tensor col = Tensor.rand(r, dt, 0.5, 2, 2, 3, 1), t = Tensor.rand(r, dt, 0.5, 2, 2, 67, 3).transpose(1, 2);
+            Tensor[][] pairs = {{a, b}, {a, col}, {col, a}, {t, a}, {a, t}, {a, Tensor.scalar(dt, 1.75)}, {Tensor.scalar(dt, 1.75), b}};
+            for (Tensor[] p : pairs) {
+                Tensor x = p[0], y = p[1];
+                Tensor[] got = {x.add(y), x.sub(y), x.mul(y), x.div(y)};
+                Shape out = Shape.broadcast("test", x.shape(), y.shape());
+                Tensor xe = x.expand(out.toArray()), ye = y.expand(out.toArray());
+                for (int i = 0; i < out.numel(); i++) {
+                    double u = xe.getFlat(i), v = ye.getFlat(i);
+                    double[] want = {u + v, u - v, u * v, u / v};
+                    for (int o = 0; o < 4; o++) {
+                        double w = want[o];
+                        if (dt == DType.F32) {
+                            w = switch (o) { case 0 -> (float) u + (float) v; case 1 -> (float) u - (float) v;
+                                case 2 -> (float) u * (float) v; default -> (float) u / (float) v; };
+                        }
+                        assertEquals(w, got[o].getFlat(i), 0.0, dt + " op " + o + " " + x.describe() + " with " + y.describe() + " at " + i);
+                    }
+                }
+            }
+        }
+    }
+    /** dot: f32 over a million elements within a few ulps of the exact (double) sum, f64 exact on integers. */
+    @Test
+    void dotOfLongVectorsIsAccurate() {
+        Rng r = new Rng(31);
+        Tensor a = Tensor.randn(r, DType.F32, 1.0, 1_000_003), b = Tensor.randn(r, DType.F32, 1.0, 1_000_003);
+        float[] x = a.toFloatArray(), y = b.toFloatArray();
+        double exact = 0, abs = 0;
+        for (int i = 0; i < x.length; i++) {
+            exact += (double) x[i] * y[i];
+            abs += Math.abs((double) x[i] * y[i]);
+        }
+        Tensor d = a.dot(b);
+        assertEquals(Shape.scalar(), d.shape());
+        assertEquals(exact, d.item(), 64 * Math.ulp(1.0f) * abs / Math.sqrt(x.length) + 1e-3);
+        Tensor i1 = Tensor.arange(DType.F64, 0, 10, 1), i2 = Tensor.arange(DType.F64, 1, 11, 1);
+        assertEquals(330.0, i1.dot(i2).item(), 0.0);
+        assertEquals(330.0, i1.reshape(2, 5).transpose(0, 1).dot(i2.reshape(2, 5).transpose(0, 1)).item(), 0.0);
+        assertThrows(ShapeException.class, () -> i1.dot(i2.reshape(2, 5)));
+    }
 }

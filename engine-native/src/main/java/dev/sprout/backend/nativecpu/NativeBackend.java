@@ -29,6 +29,10 @@ import java.util.List;
  * register-blocked (see gemm.h); cgemm is 4 real products (4M); symEig is tridiagonalisation + implicit QL (see
  * eigen.h); gesv/cgesv are blocked LU with the trailing update as a gemm; activations other than ReLU/identity
  * evaluate libm per element in double (not yet vectorised).
+ *
+ * <p>Besides the SPI (heap arrays, pinned for the call), {@link #matmul} and {@link #activation(Activation, int,
+ * double, NativeTensor, NativeTensor)} run the same kernels on off-heap {@link NativeTensor}s owned by a
+ * {@link NativeScope}.
  */
 public final class NativeBackend implements Backend {
     /** Row/column granule of a product split across threads. */
@@ -180,6 +184,93 @@ public final class NativeBackend implements Backend {
         schedule(g, gemmFlopsPerSecond, (b0, b1, i0, i1, j0, j1) -> NativeKernels.sgemm(isa.code, ta, tb, i1 - i0, j1 - j0,
                 g.k(), alpha, a, offA(g, aOff, b0, i0), g.lda(), g.strideA(), b, offB(g, bOff, b0, j0), g.ldb(), g.strideB(),
                 beta, c, offC(g, cOff, b0, i0, j0), g.ldc(), g.strideC(), b1 - b0));
+    }
+
+    // ------------------------------------------------------------------------------------------ native tensors
+
+    /**
+     * {@code C = alpha op(A) op(B) + beta C} on native tensors: matrices {@code [m, k]}-like of rank 2, or batches
+     * of rank 3 with equal batch sizes (a rank-2 operand is broadcast over the batch); f32 or f64, all of one
+     * dtype. Shapes, dtypes, open memory and output aliasing are checked here, before the native call; threads as
+     * for {@link #sgemm}.
+     *
+     * @throws IllegalStateException    if an operand was released (its scope closed)
+     * @throws IllegalArgumentException for mismatched shapes or dtypes, or C overlapping A or B
+     */
+    public void matmul(NativeTensor a, boolean transA, NativeTensor b, boolean transB, NativeTensor c, double alpha,
+                       double beta) {
+        for (NativeTensor t : new NativeTensor[] {a, b, c}) {
+            if (t == null) {
+                throw new NullPointerException("matmul: an operand is null");
+            }
+            t.memory("matmul");
+            if (t.rank() != 2 && t.rank() != 3) {
+                throw new IllegalArgumentException("matmul: " + t.describe() + " must be a matrix or a batch of them (rank 2 or 3)");
+            }
+        }
+        if (a.dtype() != b.dtype() || a.dtype() != c.dtype()) {
+            throw new IllegalArgumentException("matmul: dtypes differ: " + a.describe() + ", " + b.describe() + ", " + c.describe());
+        }
+        int batch = c.rank() == 3 ? c.dim(0) : 1;
+        for (NativeTensor t : new NativeTensor[] {a, b}) {
+            if (t.rank() == 3 && (c.rank() != 3 || t.dim(0) != batch)) {
+                throw new IllegalArgumentException("matmul: batch of " + t.describe() + " does not match C " + c.describe());
+            }
+        }
+        int ar = a.dim(-2), ac = a.dim(-1), br = b.dim(-2), bc = b.dim(-1);
+        int m = transA ? ac : ar, k = transA ? ar : ac, k2 = transB ? bc : br, n = transB ? br : bc;
+        if (k != k2 || c.dim(-2) != m || c.dim(-1) != n) {
+            throw new IllegalArgumentException("matmul: " + (transA ? "A^T" : "A") + " " + a.describe() + " times "
+                    + (transB ? "B^T" : "B") + " " + b.describe() + " does not fit C " + c.describe());
+        }
+        GemmShape g = new GemmShape(transA ? GemmShape.Trans.T : GemmShape.Trans.N, transB ? GemmShape.Trans.T : GemmShape.Trans.N,
+                m, n, k, Math.max(1, ac), Math.max(1, bc), Math.max(1, n), batch, a.rank() == 3 ? (long) ar * ac : 0, b.rank() == 3 ? (long) br * bc : 0, (long) m * n);
+        boolean reads = Checks.gemm("matmul", g, alpha != 0, a.memory("matmul"), a.numel(), 0, b.memory("matmul"), b.numel(), 0,
+                c.memory("matmul"), c.numel(), 0);
+        int ta = trans(g.transA()), tb = trans(g.transB());
+        if (g.m() == 0 || g.n() == 0 || g.batch() == 0) {
+            return;
+        }
+        // k == 0 or alpha == 0: C = beta C through the kernel with k = 0 would still read nothing; scale here instead
+        double al = reads ? alpha : 0;
+        int kk = reads ? k : 0;
+        if (a.dtype() == dev.sprout.tensor.DType.F32) {
+            org.bytedeco.javacpp.FloatPointer pa = a.floats("matmul"), pb = b.floats("matmul"), pc = c.floats("matmul");
+            schedule(g, gemmFlopsPerSecond, (b0, b1, i0, i1, j0, j1) -> NativeKernels.sgemm(isa.code, ta, tb, i1 - i0, j1 - j0,
+                    kk, (float) al, pa, offA(g, 0, b0, i0), g.lda(), g.strideA(), pb, offB(g, 0, b0, j0), g.ldb(), g.strideB(),
+                    (float) beta, pc, offC(g, 0, b0, i0, j0), g.ldc(), g.strideC(), b1 - b0));
+        } else {
+            org.bytedeco.javacpp.DoublePointer pa = a.doubles("matmul"), pb = b.doubles("matmul"), pc = c.doubles("matmul");
+            schedule(g, gemmFlopsPerSecond, (b0, b1, i0, i1, j0, j1) -> NativeKernels.dgemm(isa.code, ta, tb, i1 - i0, j1 - j0,
+                    kk, al, pa, offA(g, 0, b0, i0), g.lda(), g.strideA(), pb, offB(g, 0, b0, j0), g.ldb(), g.strideB(),
+                    beta, pc, offC(g, 0, b0, i0, j0), g.ldc(), g.strideC(), b1 - b0));
+        }
+    }
+
+    /**
+     * {@code y = f^(order)(x)} elementwise on native tensors of one dtype and size ({@code beta}: softplus sharpness);
+     * {@code y} may be {@code x}.
+     */
+    public void activation(Activation f, int order, double beta, NativeTensor x, NativeTensor y) {
+        if (x == null || y == null) {
+            throw new NullPointerException("activation: an operand is null");
+        }
+        x.memory("activation");
+        y.memory("activation");
+        if (x.dtype() != y.dtype() || x.numel() != y.numel()) {
+            throw new IllegalArgumentException("activation: " + x.describe() + " and " + y.describe() + " differ in dtype or size");
+        }
+        Checks.activation("activation", f, order, x, x.numel(), 0, y, y.numel(), 0, x.numel());
+        if (x.numel() == 0) {
+            return;
+        }
+        if (x.dtype() == dev.sprout.tensor.DType.F32) {
+            NativeKernels.activationF32(isa.code, f.ordinal(), order, (float) beta, x.floats("activation"), 0,
+                    y.floats("activation"), 0, x.numel());
+        } else {
+            NativeKernels.activationF64(isa.code, f.ordinal(), order, beta, x.doubles("activation"), 0,
+                    y.doubles("activation"), 0, x.numel());
+        }
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.sprout.backend.nativecpu;
 
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.annotation.CriticalRegion;
 import org.bytedeco.javacpp.annotation.Namespace;
@@ -40,6 +42,21 @@ final class NativeKernels {
     static native void dgemm(int isa, int ta, int tb, int m, int n, int k, double alpha, double[] a, long aOff, int lda,
                              long strideA, double[] b, long bOff, int ldb, long strideB, double beta, double[] c, long cOff,
                              int ldc, long strideC, int batch);
+
+    // the same C++ kernels on off-heap memory (NativeTensor): JavaCPP passes the pointer's address
+    static native void sgemm(int isa, int ta, int tb, int m, int n, int k, float alpha, FloatPointer a, long aOff, int lda,
+                             long strideA, FloatPointer b, long bOff, int ldb, long strideB, float beta, FloatPointer c,
+                             long cOff, int ldc, long strideC, int batch);
+
+    static native void dgemm(int isa, int ta, int tb, int m, int n, int k, double alpha, DoublePointer a, long aOff,
+                             int lda, long strideA, DoublePointer b, long bOff, int ldb, long strideB, double beta,
+                             DoublePointer c, long cOff, int ldc, long strideC, int batch);
+
+    static native void activationF32(int isa, int f, int order, float beta, FloatPointer x, long xOff, FloatPointer y,
+                                     long yOff, int n);
+
+    static native void activationF64(int isa, int f, int order, double beta, DoublePointer x, long xOff, DoublePointer y,
+                                     long yOff, int n);
 
     static native void cgemm(int isa, int ta, int tb, int m, int n, int k, float alphaRe, float alphaIm, float[] a,
                              long aOff, int lda, long strideA, float[] b, long bOff, int ldb, long strideB, float betaRe,
