@@ -255,10 +255,11 @@ final class GrowRun {
             t = t.normalised();
         }
         boolean images = t.train().exampleShape().length == 3;
-        if (c.model == GrowthSchedule.ModelKind.cnn && !images) {
-            throw new IllegalArgumentException("--model cnn needs image data; dataset " + c.dataset + " has feature vectors");
+        boolean conv = c.model == GrowthSchedule.ModelKind.cnn || c.model == GrowthSchedule.ModelKind.vgg;
+        if (conv && !images) {
+            throw new IllegalArgumentException("--model " + c.model + " needs image data; dataset " + c.dataset + " has feature vectors");
         }
-        if (c.model != GrowthSchedule.ModelKind.cnn && images && c.pool == 1) {
+        if (!conv && images && c.pool == 1) {
             t = t.flatten();
         }
         return t;
@@ -272,6 +273,10 @@ final class GrowRun {
             case cnn: {
                 int[] s = train.exampleShape();
                 return Models.cnn(s[0], s[1], s[2], w, 2 * w, 4 * w, outputs, rng);
+            }
+            case vgg: {
+                int[] s = train.exampleShape();
+                return Models.vgg(s[0], s[1], s[2], w, outputs, rng);
             }
             case rbf: {
                 Sequential net = new Sequential();

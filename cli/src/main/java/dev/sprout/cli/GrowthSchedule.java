@@ -16,11 +16,12 @@ public class GrowthSchedule {
     @JsonUnwrapped
     public RunOptions run = new RunOptions();
 
-    public enum ModelKind { mlp, cnn, rbf }
+    public enum ModelKind { mlp, cnn, vgg, rbf }
 
     public enum DatasetKind { builtin, fashion_mnist, teacher, rbf_teacher }
 
-    @Option(names = "--model", description = "mlp, cnn or rbf (default: ${DEFAULT-VALUE})")
+    @Option(names = "--model", description = "mlp; cnn (conv w, conv 2w, fc 4w); vgg (the spec's R3 net: conv w, w, pool,"
+            + " 2w, 2w, pool, global average pool, linear); rbf (default: ${DEFAULT-VALUE})")
     public ModelKind model = ModelKind.mlp;
 
     @Option(names = "--dataset", converter = DatasetConverter.class,
@@ -85,7 +86,7 @@ public class GrowthSchedule {
     /** The shared settings as a training configuration, for the common data and backend code. */
     TrainConfig asTrainConfig() {
         TrainConfig t = new TrainConfig();
-        t.model = model == ModelKind.cnn ? TrainConfig.ModelKind.cnn : TrainConfig.ModelKind.mlp;
+        t.model = model == ModelKind.cnn || model == ModelKind.vgg ? TrainConfig.ModelKind.cnn : TrainConfig.ModelKind.mlp;
         t.run = run;
         return t;
     }

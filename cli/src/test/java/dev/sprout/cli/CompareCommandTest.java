@@ -103,6 +103,42 @@ class CompareCommandTest {
                 "the plot is readable like any file, not private like a temporary file");
     }
 
+    /**
+     * The spec's R3 net (--model vgg: four 3x3 convolutions with batch norm, two pools, global average pooling) grows
+     * under every method of the R3 comparison: each adds neurons to its conv layers, all from one start.
+     */
+    @Test
+    void theVggNetGrowsUnderEveryR3Method() throws IOException {
+        Path json = tmp.resolve("vgg.json");
+        // Firefly with a short candidate budget (its default, 50 steps of 128, is the R3 setting, not a test)
+        List<String> methods = List.of("firefly:steps=5:batch=32", "exact", "fast", "random-split", "net2net");
+        assertEquals(0, run("compare", "--model", "vgg", "--initial-width", "4", "--rounds", "1", "--train-limit", "600",
+                "--test-limit", "200", "--epochs-per-round", "1", "--growth-samples", "100", "--no-progress", "--seed", "4",
+                "--methods", String.join(",", methods), "--out", json.toString()), err());
+        JsonNode r = new ObjectMapper().readTree(json.toFile());
+        assertEquals(methods.size(), r.get("methods").size());
+        long start = -1;
+        for (JsonNode m : r.get("methods")) {
+            JsonNode rounds = m.get("rounds");
+            assertEquals(2, rounds.size(), m.get("method") + ": " + rounds);
+            assertEquals(List.of(4, 4, 8, 8), widths(rounds.get(0)), m.get("method").asText());
+            if (start < 0) {
+                start = rounds.get(0).get("params").asLong();
+            }
+            assertEquals(start, rounds.get(0).get("params").asLong(), "one starting network");
+            assertTrue(rounds.get(1).get("params").asLong() > start, m.get("method") + " grew: " + rounds.get(1));
+            int before = widths(rounds.get(0)).stream().mapToInt(Integer::intValue).sum();
+            int after = widths(rounds.get(1)).stream().mapToInt(Integer::intValue).sum();
+            assertEquals(before + (int) Math.floor(0.35 * before), after, m.get("method") + " grows by the ratio");
+        }
+    }
+
+    private static List<Integer> widths(JsonNode round) {
+        List<Integer> w = new ArrayList<>();
+        round.get("widths").forEach(x -> w.add(x.asInt()));
+        return w;
+    }
+
     @Test
     void badMethodNamesGiveOneLineErrors() {
         assertEquals(2, run(with(SMALL, "--methods", "random-split,magic")));

@@ -42,4 +42,32 @@ public final class Models {
         s.add(new Linear(hidden, classes, true, rng, DType.F32));
         return s;
     }
+
+    /**
+     * The VGG-like net of the growth spec's CNN experiment (R3) for {@code [C, H, W]} images: {@code [c, c, M, 2c, 2c,
+     * M]} (3x3 convolutions with padding 1, each followed by batch norm and ReLU; M = 2x2 max pooling), then a global
+     * average pool over the remaining {@code H/4 x W/4} map and a linear classifier on the {@code 2c} channels. H and W
+     * must be multiples of 4.
+     */
+    public static Sequential vgg(int channels, int height, int width, int c, int classes, Rng rng) {
+        if (height % 4 != 0 || width % 4 != 0 || height / 4 != width / 4) {
+            throw new IllegalArgumentException("vgg: needs square images with sides a multiple of 4, got " + height + "x" + width);
+        }
+        Sequential s = new Sequential();
+        int in = channels;
+        for (int block = 0; block < 2; block++) {
+            int out = c << block;
+            for (int layer = 0; layer < 2; layer++) {
+                s.add(new Conv2d(in, out, 3, 1, 1, false, rng, DType.F32));
+                s.add(BatchNorm.of2d(out));
+                s.add(Act.relu());
+                in = out;
+            }
+            s.add(Pool2d.max(2));
+        }
+        s.add(Pool2d.avg(height / 4));
+        s.add(new Flatten());
+        s.add(new Linear(in, classes, true, rng, DType.F32));
+        return s;
+    }
 }

@@ -10,6 +10,7 @@ import dev.sprout.nn.BatchNorm;
 import dev.sprout.nn.Conv2d;
 import dev.sprout.nn.Flatten;
 import dev.sprout.nn.Linear;
+import dev.sprout.nn.Models;
 import dev.sprout.nn.Modules;
 import dev.sprout.nn.Pool2d;
 import dev.sprout.nn.Sequential;
@@ -124,6 +125,37 @@ class WideningBaselinesTest {
             assertEquals(neurons + budget, total(net));
             assertClose(before, net.predict(x), SAME_FUNCTION, conv ? "cnn" : "mlp");
         }
+    }
+
+    /**
+     * The spec's R3 net (Models.vgg: consecutive convolutions with batch norm, two pools, global average pooling)
+     * widened by Net2Net without noise computes the same function (eval mode, f32).
+     */
+    @Test
+    void net2netPreservesTheVggNet() {
+        Rng r = new Rng(8);
+        Sequential net = Models.vgg(1, 8, 8, 3, 4, r);
+        net.train(true);
+        try (Autograd.Scope s = Autograd.noGrad()) {
+            net.forward(Tensor.randn(r, DType.F32, 1.0, 16, 1, 8, 8)); // batch-norm statistics that are not 0 / 1
+        }
+        net.train(false);
+        Tensor x = Tensor.randn(new Rng(9), DType.F32, 1.0, 5, 1, 8, 8);
+        Tensor before = net.predict(x);
+        int neurons = total(net);
+        assertEquals(3 + 3 + 6 + 6, neurons, "four grown conv layers, the classifier not");
+        Tensor imgs = Tensor.randn(new Rng(10), DType.F32, 1.0, 20, 1, 8, 8);
+        int[] y = new int[20];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = i % 4;
+        }
+        GrowthContext c = ctx(net, Dataset.classification("vgg-data", imgs, y, 4), 0.5, 4);
+        int budget = c.budget();
+        Plan plan = Methods.create("net2net", Map.of("noise", "0")).propose(c);
+        assertEquals(budget, plan.size());
+        Surgery.apply(net, plan, null);
+        assertEquals(neurons + budget, total(net));
+        assertClose(before, net.predict(x), 1e-5, "vgg");
     }
 
     /** Each copy is its parent plus small noise, the parent is untouched, and both share the parent's outgoing weights. */
