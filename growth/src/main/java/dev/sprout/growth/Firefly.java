@@ -221,13 +221,17 @@ public final class Firefly implements GrowthMethod {
         FireflyCandidates c = FireflyCandidates.create(net, perSite, splits, deep, init, ctx.rng());
         double fwd = c.forwardFlopsPerExample(ctx.exampleShape());
         long seed = ctx.rng().nextLong();
+        // the loss after optimising is the scoring pass's (same data, same gates): no separate pass for it
         FireflyCandidates.Optimisation o = ctx.cost().time("optimise",
-                () -> c.optimise(ctx.train(), ctx.sample(), steps, batch, lr, penalty, seed));
+                () -> c.optimise(ctx.train(), ctx.sample(), steps, batch, lr, penalty, seed, false));
         ctx.cost().addFlops(3 * fwd * Math.min(batch, ctx.train().size()) * (double) o.steps()
-                + (o.steps() > 0 ? 2 * fwd * ctx.sample().size() : 0)); // steps, and the loss before and after
+                + (o.steps() > 0 ? fwd * ctx.sample().size() : 0)); // steps, and the loss before
         ctx.cost().sampleMemory();
         FireflyCandidates.Scores s = ctx.cost().time("statistics", () -> c.score(ctx.batches(), ctx.sample()));
         ctx.cost().addFlops(3 * fwd * ctx.sample().size());
+        if (o.steps() > 0) {
+            o = new FireflyCandidates.Optimisation(o.lossBefore(), s.loss(), o.steps());
+        }
         return new Analysis(c, o, s);
     }
 
