@@ -637,15 +637,15 @@ public final class FireflyCandidates {
      * {@code held} (the validation sample).
      */
     public Optimisation optimise(Dataset data, Dataset held, int steps, int batch, double lr, double penalty, long seed) {
-        return optimise(data, held, steps, batch, lr, penalty, seed, true);
+        return optimise(data, held, steps, batch, lr, penalty, seed, true, true);
     }
 
     /**
-     * As {@link #optimise(Dataset, Dataset, int, int, double, double, long)}; without {@code lossAfter} the loss after
-     * is not measured (NaN): {@link #score} on the same data gives it ({@link Scores#loss}) without another pass.
+     * As {@link #optimise(Dataset, Dataset, int, int, double, double, long)}; the loss before / after is measured only
+     * if asked (else NaN): {@link #score} on the same data gives the loss after ({@link Scores#loss}) without another pass.
      */
     Optimisation optimise(Dataset data, Dataset held, int steps, int batch, double lr, double penalty, long seed,
-                          boolean lossAfter) {
+                          boolean lossBefore, boolean lossAfter) {
         if (steps < 0 || batch < 1 || !(lr > 0) || !(penalty >= 0)) {
             throw new IllegalArgumentException("firefly: optimisation needs steps >= 0, batch >= 1, lr > 0, penalty >= 0; got "
                     + steps + ", " + batch + ", " + lr + ", " + penalty);
@@ -653,7 +653,7 @@ public final class FireflyCandidates {
         if (steps == 0) {
             return new Optimisation(Double.NaN, Double.NaN, 0);
         }
-        double before = meanLoss(held, batch);
+        double before = lossBefore ? meanLoss(held, batch) : Double.NaN;
         Holder holder = new Holder(tensors());
         RMSprop opt = new RMSprop(holder, lr, 0.9, 1e-8, 0.1, false, 0);
         Tensor[] params = holder.parameters().toArray(new Tensor[0]);
