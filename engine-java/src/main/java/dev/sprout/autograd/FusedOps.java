@@ -234,6 +234,15 @@ public final class FusedOps {
             if (dz == null) {
                 return;
             }
+            if (dz.f != null && act == Activation.RELU) {
+                float af = (float) a, bf = (float) b;
+                float[] zf = z.f, gof = go.f, dzf = dz.f;
+                int zo = z.off + at, goo = go.off + at;
+                for (int j = 0; j < s; j++) {
+                    dzf[at + j] = zf[zo + j] * af + bf > 0 ? gof[goo + j] * af : 0f;
+                }
+                return;
+            }
             for (int j = 0; j < s; j++) {
                 double u = dz.round(z.get(at + j) * a + b);
                 dz.set(at + j, go.get(at + j) * a * act.eval(u, 1, beta));
@@ -262,18 +271,22 @@ public final class FusedOps {
         static double splitActBackward(Buf go, Buf z, Buf p, Buf dz, Buf dp, int at, int s, double g, double a, double b,
                                        Activation act, double beta) {
             double dg = 0;
-            if (z.f != null && act == Activation.RELU && dz != null && dp != null) {
+            if (z.f != null && act == Activation.RELU) {
                 float gf = (float) g, af = (float) a, bf = (float) b;
-                float[] zf = z.f, pf = p.f, gof = go.f, dzf = dz.f, dpf = dp.f;
+                float[] zf = z.f, pf = p.f, gof = go.f, dzf = dz == null ? null : dz.f, dpf = dp == null ? null : dp.f;
                 int zo = z.off + at, po = p.off + at, goo = go.off + at;
                 float acc = 0;
                 for (int j = 0; j < s; j++) {
                     float zv = zf[zo + j], pr = pf[po + j], pv = pr * gf;
                     float d1 = (zv + pv) * af + bf > 0 ? 1f : 0f, d2 = (zv - pv) * af + bf > 0 ? 1f : 0f;
                     float h = 0.5f * gof[goo + j] * af;
-                    dzf[at + j] = h * (d1 + d2);
                     float diff = h * (d1 - d2);
-                    dpf[at + j] = diff * gf;
+                    if (dzf != null) {
+                        dzf[at + j] = h * (d1 + d2);
+                    }
+                    if (dpf != null) {
+                        dpf[at + j] = diff * gf;
+                    }
                     acc += diff * pr;
                 }
                 return acc;
@@ -312,15 +325,17 @@ public final class FusedOps {
 
         static double gatedActBackward(Buf go, Buf x, Buf dx, int at, int s, double a, double g, Activation act, double beta) {
             double dg = 0;
-            if (x.f != null && act == Activation.RELU && dx != null) {
+            if (x.f != null && act == Activation.RELU) {
                 float af = (float) a, gf = (float) g, c = gf * af;
-                float[] xf = x.f, gof = go.f, dxf = dx.f;
+                float[] xf = x.f, gof = go.f, dxf = dx == null ? null : dx.f;
                 int xo = x.off + at, goo = go.off + at;
                 float acc = 0;
                 for (int j = 0; j < s; j++) {
                     float u = xf[xo + j] * af, gv = gof[goo + j];
                     boolean on = u > 0;
-                    dxf[at + j] = on ? gv * c : 0f;
+                    if (dxf != null) {
+                        dxf[at + j] = on ? gv * c : 0f;
+                    }
                     acc += on ? gv * u : 0f;
                 }
                 return acc;

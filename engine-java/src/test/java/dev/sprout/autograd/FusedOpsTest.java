@@ -87,6 +87,31 @@ class FusedOpsTest {
         }
     }
 
+    /** Gradients when only some inputs require them (the scoring pass: only the gates). */
+    @Test
+    void gradientsForASubsetOfTheInputs() {
+        for (DType dt : new DType[] {DType.F32, DType.F64}) {
+            for (boolean[] need : new boolean[][] {{false, false, true}, {false, true, true}, {true, false, true}}) {
+                Rng r = new Rng(8);
+                Tensor[] xs = {rand(r, dt, 2, 3, 5), rand(r, dt, 2, 3, 5), rand(r, dt, 3)};
+                Tensor[] a = leaves(xs), b = leaves(xs);
+                for (int i = 0; i < 3; i++) {
+                    a[i].requiresGrad(need[i]);
+                    b[i].requiresGrad(need[i]);
+                }
+                Tensor of = FusedOps.splitActivation(a[0], a[1], a[2], SCALE, SHIFT, Activation.RELU, 1.0);
+                Tensor or = splitReference(b[0], b[1], b[2], Activation.RELU, 1.0);
+                Tensor gn = FusedOps.gatedActivation(a[0], a[2], 0.9, Activation.RELU, 1.0);
+                Tensor gr = gatedReference(b[0], b[2], 0.9, Activation.RELU, 1.0);
+                Tensor w = Tensor.randn(new Rng(9), dt, 1.0, 2, 3, 5);
+                Tensor[] ga = Autograd.grad(of.add(gn).mul(w).sum(), a, false), gb = Autograd.grad(or.add(gr).mul(w).sum(), b, false);
+                for (int i = 0; i < 3; i++) {
+                    assertClose(gb[i], ga[i], dt == DType.F64 ? 1e-11 : 1e-4, "gradient " + i);
+                }
+            }
+        }
+    }
+
     @Test
     void splitActivationWithoutDisplacementIsTheAffineActivation() {
         for (DType dt : new DType[] {DType.F64, DType.F32}) {
