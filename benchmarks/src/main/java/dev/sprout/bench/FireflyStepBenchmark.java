@@ -58,7 +58,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Memory: the {@code peakHeapMiB} counter is the {@link CostMeter}'s peak heap in use during the step minus the heap
  * in use (after a GC) before it, i.e. what the step itself holds at its high point; {@code rssMiB} is the forked JVM's
  * peak resident set (VmHWM) so far, comparable to the anchor's process peak RSS (but it includes the JVM, JIT and the
- * dataset). Run {@code -prof gc} for allocation rates. {@code benchmarks/run-firefly.sh} runs it.
+ * dataset). {@code cpuS} is the benchmark thread's CPU time for the step. Run {@code -prof gc} for allocation rates. {@code benchmarks/run-firefly.sh} runs it.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -89,11 +89,14 @@ public class FireflyStepBenchmark {
     public static class Memory {
         public double peakHeapMiB;
         public double rssMiB;
+        /** CPU seconds of the benchmark thread during the step (the box may be shared: wall time can include waiting). */
+        public double cpuS;
 
         @Setup(Level.Iteration)
         public void clear() {
             peakHeapMiB = 0;
             rssMiB = 0;
+            cpuS = 0;
         }
     }
 
@@ -165,7 +168,10 @@ public class FireflyStepBenchmark {
         Firefly ff = new Firefly(k, true, steps, 128, Firefly.DEFAULT_LR, Firefly.DEFAULT_PENALTY, Firefly.OFFICIAL_INIT, false);
         Dataset sample = samples == data.size() ? data : data.subset(java.util.stream.IntStream.range(0, samples).toArray());
         GrowthContext ctx = new GrowthContext(net, sample, 128, 0.35, new Rng(1), cost, data);
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        long cpu0 = threads.getCurrentThreadCpuTime();
         Plan p = ff.propose(ctx);
+        mem.cpuS += (threads.getCurrentThreadCpuTime() - cpu0) / 1e9;
         cost.sampleMemory();
         mem.peakHeapMiB += Math.max(0, cost.peakBytes() - heapBefore) / (1024.0 * 1024.0);
         mem.rssMiB += rssMiB();

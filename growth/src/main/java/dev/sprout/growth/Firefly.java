@@ -68,7 +68,8 @@ import java.util.TreeSet;
  * reproduction plans use K = width) or a number {@code >= 0}; the official code hard-codes 70), {@code splits}
  * (true), {@code steps} (50 candidate optimisation steps), {@code batch} (128), {@code lr} (1e-3), {@code penalty}
  * (1e-2), {@code split-init} (0.1: displacements uniform in +-0.1), {@code new-init} (0.1: standard deviation of new
- * incoming weights), {@code out-init} (0.01: outgoing weights uniform in +-0.01), {@code as-official} (false).
+ * incoming weights), {@code out-init} (0.01: outgoing weights uniform in +-0.01), {@code as-official} (false),
+ * {@code loss-before} (false: the diagnostic loss before optimising, see {@link #withLossBefore}).
  *
  * <h2>Data</h2>
  * The candidates are trained on the context's training set (as the official code, which trains them for one epoch
@@ -94,6 +95,7 @@ public final class Firefly implements GrowthMethod {
     private final int steps, batch;
     private final double lr, penalty;
     private final FireflyCandidates.Init init;
+    private final boolean lossBefore; // measure the over-grown loss before optimising (a diagnostic pass)
 
     /**
      * @param k          new-neuron candidates per layer ({@code -1}: as many as the layer has neurons)
@@ -135,6 +137,30 @@ public final class Firefly implements GrowthMethod {
         this.init = init;
         this.asOfficial = asOfficial;
         this.deep = deep;
+        this.lossBefore = false;
+    }
+
+    private Firefly(Firefly f, boolean lossBefore) {
+        this.k = f.k;
+        this.splits = f.splits;
+        this.steps = f.steps;
+        this.batch = f.batch;
+        this.lr = f.lr;
+        this.penalty = f.penalty;
+        this.init = f.init;
+        this.asOfficial = f.asOfficial;
+        this.deep = f.deep;
+        this.lossBefore = lossBefore;
+    }
+
+    /**
+     * This method, measuring (or not) the over-grown network's loss on the sample before the candidates are optimised
+     * ({@link FireflyCandidates.Optimisation#lossBefore}; NaN when not measured). It is a diagnostic, not part of the
+     * algorithm (the official code has none) and costs one forward pass of the over-grown network over the sample; off
+     * by default (option {@code loss-before}). The loss after is always reported: the scoring pass gives it.
+     */
+    public Firefly withLossBefore(boolean measure) {
+        return new Firefly(this, measure);
     }
 
     /** The defaults: K = width, splits, 50 steps of batch 128, lr 1e-3, penalty 1e-2, official initial scales, bugs fixed. */
@@ -151,7 +177,12 @@ public final class Firefly implements GrowthMethod {
                 o.integer("batch", DEFAULT_BATCH), o.number("lr", DEFAULT_LR), o.number("penalty", DEFAULT_PENALTY),
                 new FireflyCandidates.Init(o.number("split-init", OFFICIAL_INIT.split()),
                         o.number("new-init", OFFICIAL_INIT.newIn()), o.number("out-init", OFFICIAL_INIT.out())),
-                o.flag("as-official", false), deep);
+                o.flag("as-official", false), deep, o.flag("loss-before", false));
+    }
+
+    private Firefly(int k, boolean splits, int steps, int batch, double lr, double penalty, FireflyCandidates.Init init,
+                    boolean asOfficial, boolean deep, boolean lossBefore) {
+        this(new Firefly(k, splits, steps, batch, lr, penalty, init, asOfficial, deep), lossBefore);
     }
 
     private static int parseK(String s) {
@@ -221,13 +252,17 @@ public final class Firefly implements GrowthMethod {
         FireflyCandidates c = FireflyCandidates.create(net, perSite, splits, deep, init, ctx.rng());
         double fwd = c.forwardFlopsPerExample(ctx.exampleShape());
         long seed = ctx.rng().nextLong();
+        // the loss after optimising is the scoring pass's (same data, same gates): no separate pass for it
         FireflyCandidates.Optimisation o = ctx.cost().time("optimise",
-                () -> c.optimise(ctx.train(), ctx.sample(), steps, batch, lr, penalty, seed));
+                () -> c.optimise(ctx.train(), ctx.sample(), steps, batch, lr, penalty, seed, lossBefore, false));
         ctx.cost().addFlops(3 * fwd * Math.min(batch, ctx.train().size()) * (double) o.steps()
-                + (o.steps() > 0 ? 2 * fwd * ctx.sample().size() : 0)); // steps, and the loss before and after
+                + (o.steps() > 0 && lossBefore ? fwd * ctx.sample().size() : 0)); // steps, and the loss before
         ctx.cost().sampleMemory();
         FireflyCandidates.Scores s = ctx.cost().time("statistics", () -> c.score(ctx.batches(), ctx.sample()));
         ctx.cost().addFlops(3 * fwd * ctx.sample().size());
+        if (o.steps() > 0) {
+            o = new FireflyCandidates.Optimisation(o.lossBefore(), s.loss(), o.steps());
+        }
         return new Analysis(c, o, s);
     }
 
@@ -366,6 +401,6 @@ public final class Firefly implements GrowthMethod {
     @Override
     public String toString() {
         return name() + "(k=" + (k < 0 ? "width" : Integer.toString(k)) + ", splits=" + splits + ", steps=" + steps + ", batch="
-                + batch + ", lr=" + lr + ", penalty=" + penalty + ", init=" + init + ", as-official=" + asOfficial + ")";
+                + batch + ", lr=" + lr + ", penalty=" + penalty + ", init=" + init + ", as-official=" + asOfficial + (lossBefore ? ", loss-before=true" : "") + ")";
     }
 }

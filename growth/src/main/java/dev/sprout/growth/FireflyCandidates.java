@@ -1,6 +1,7 @@
 package dev.sprout.growth;
 
 import dev.sprout.autograd.Autograd;
+import dev.sprout.autograd.FusedOps;
 import dev.sprout.autograd.Ops;
 import dev.sprout.backend.ConvGeometry;
 import dev.sprout.data.Batches;
@@ -183,8 +184,16 @@ public final class FireflyCandidates {
         }
     }
 
-    /** Scores of every candidate: {@code dL/dg} at the trained candidates, per site (depth: one value or none). */
-    public record Scores(Map<String, double[]> split, Map<String, double[]> add, Map<String, double[]> depth) {
+    /**
+     * Scores of every candidate: {@code dL/dg} at the trained candidates, per site (depth: one value or none), and the
+     * over-grown network's mean loss over the scored data with every gate at 1 (NaN where not measured).
+     */
+    public record Scores(Map<String, double[]> split, Map<String, double[]> add, Map<String, double[]> depth, double loss) {
+        /** Scores without the loss. */
+        public Scores(Map<String, double[]> split, Map<String, double[]> add, Map<String, double[]> depth) {
+            this(split, add, depth, Double.NaN);
+        }
+
         /** Scores without depth candidates. */
         public Scores(Map<String, double[]> split, Map<String, double[]> add) {
             this(split, add, Map.of());
@@ -423,9 +432,9 @@ public final class FireflyCandidates {
                     requireNoPending(hn, i);
                     h = m.forward(h);
                 } else {
-                    h = m.forward(h); // pooling, dropout (off), flatten: per channel, so the same for new channels
+                    h = passThrough(m, h); // pooling, dropout (off), flatten: per channel, so the same for new channels
                     if (hn != null) {
-                        hn = m.forward(hn);
+                        hn = passThrough(m, hn);
                     }
                 }
                 i++;
@@ -434,6 +443,17 @@ public final class FireflyCandidates {
         } finally {
             net.train(was);
         }
+    }
+
+    /** A pass-through layer; a max pool with stride = window by the fused {@link FusedOps#maxPool} (same result). */
+    private static Tensor passThrough(Module m, Tensor h) {
+        if (m instanceof Pool2d p && p.type().equals("maxpool2d") && h.rank() == 4) {
+            int kernel = ((Number) p.config().get("kernel")).intValue(), stride = ((Number) p.config().get("stride")).intValue();
+            if (kernel == stride && h.dim(2) >= kernel && h.dim(3) >= kernel) {
+                return FusedOps.maxPool(h, kernel);
+            }
+        }
+        return m.forward(h);
     }
 
     private static void requireNoPending(Tensor hn, int i) {
@@ -457,7 +477,7 @@ public final class FireflyCandidates {
                 z = z.add(conv.parameter("bias").detach().reshape(c, 1));
             }
             if (sc.split != null) {
-                pert = sc.split.matmul(cols).mul(splitGate.reshape(c, 1));
+                pert = sc.split.matmul(cols); // the gate is applied by the fused activation
             }
             if (k > 0) {
                 zn = sc.newIn.matmul(cols);
@@ -477,7 +497,7 @@ public final class FireflyCandidates {
                 z = z.add(lin.parameter("bias").detach());
             }
             if (sc.split != null) {
-                pert = h.matmul(sc.split.transpose(0, 1)).mul(splitGate);
+                pert = h.matmul(sc.split.transpose(0, 1)); // the gate is applied by the fused activation
             }
             if (k > 0) {
                 zn = h.matmul(sc.newIn.transpose(0, 1));
@@ -492,25 +512,20 @@ public final class FireflyCandidates {
         }
         BatchNorm bn = sc.site.batchNorm();
         Act act = sc.site.activation();
-        Tensor out;
-        if (pert == null) {
-            out = act.forward(normalise(bn, z.reshape(withChannels(outShape, c))));
-        } else {
-            Tensor plus = act.forward(normalise(bn, z.add(pert).reshape(withChannels(outShape, c))));
-            Tensor minus = act.forward(normalise(bn, z.sub(pert).reshape(withChannels(outShape, c))));
-            out = plus.add(minus).mul(0.5);
-        }
+        // mean of act(BN(z + g v.u)) and act(BN(z - g v.u)), or act(BN(z)): one fused pass (FusedOps)
+        double[][] affine = affine(bn, c);
+        Tensor out = FusedOps.splitActivation(z.reshape(withChannels(outShape, c)),
+                pert == null ? null : pert.reshape(withChannels(outShape, c)), pert == null ? null : splitGate,
+                affine[0], affine[1], act.function(), act.beta());
         if (sc.depthW != null) { // a new layer after the site: h + g (act(A h + b) - h); dense sites only
             Tensor deeper = act.forward(out.matmul(sc.depthW.transpose(0, 1)).add(sc.depthB));
             out = out.add(deeper.sub(out).mul(depthGate));
         }
         Tensor outNew = null;
         if (k > 0) {
-            Tensor a = zn.reshape(withChannels(outShape, k));
-            if (bn != null) {
-                a = a.mul(1.0 / Math.sqrt(1.0 + bnEps(bn))); // a new channel: gamma 1, beta 0, mean 0, variance 1
-            }
-            outNew = act.forward(a).mul(outShape.length == 4 ? newGate.reshape(k, 1, 1) : newGate);
+            // a new channel's batch norm: gamma 1, beta 0, mean 0, variance 1; then act, times the gate (fused)
+            double a = bn != null ? 1.0 / Math.sqrt(1.0 + bnEps(bn)) : 1.0;
+            outNew = FusedOps.gatedActivation(zn.reshape(withChannels(outShape, k)), newGate, a, act.function(), act.beta());
         }
         return new Tensor[] {out, outNew};
     }
@@ -556,9 +571,21 @@ public final class FireflyCandidates {
         return ((Number) bn.config().get("eps")).doubleValue();
     }
 
-    /** Batch norm in evaluation mode with detached statistics and parameters; identity when {@code bn} is null. */
-    private static Tensor normalise(BatchNorm bn, Tensor z) {
-        return bn == null ? z : batchNorm(bn, z);
+    /** Batch norm in evaluation mode as a per-channel affine map {scale, shift} (identity when {@code bn} is null). */
+    private static double[][] affine(BatchNorm bn, int c) {
+        double[] scale = new double[c], shift = new double[c];
+        if (bn == null) {
+            java.util.Arrays.fill(scale, 1.0);
+            return new double[][] {scale, shift};
+        }
+        double eps = bnEps(bn);
+        double[] gamma = bn.parameter("weight").toDoubleArray(), beta = bn.parameter("bias").toDoubleArray();
+        double[] mean = bn.buffer("running_mean").toDoubleArray(), var = bn.buffer("running_var").toDoubleArray();
+        for (int i = 0; i < c; i++) {
+            scale[i] = gamma[i] / Math.sqrt(var[i] + eps);
+            shift[i] = beta[i] - mean[i] * scale[i];
+        }
+        return new double[][] {scale, shift};
     }
 
     private static Tensor batchNorm(BatchNorm bn, Tensor z) {
@@ -610,6 +637,15 @@ public final class FireflyCandidates {
      * {@code held} (the validation sample).
      */
     public Optimisation optimise(Dataset data, Dataset held, int steps, int batch, double lr, double penalty, long seed) {
+        return optimise(data, held, steps, batch, lr, penalty, seed, true, true);
+    }
+
+    /**
+     * As {@link #optimise(Dataset, Dataset, int, int, double, double, long)}; the loss before / after is measured only
+     * if asked (else NaN): {@link #score} on the same data gives the loss after ({@link Scores#loss}) without another pass.
+     */
+    Optimisation optimise(Dataset data, Dataset held, int steps, int batch, double lr, double penalty, long seed,
+                          boolean lossBefore, boolean lossAfter) {
         if (steps < 0 || batch < 1 || !(lr > 0) || !(penalty >= 0)) {
             throw new IllegalArgumentException("firefly: optimisation needs steps >= 0, batch >= 1, lr > 0, penalty >= 0; got "
                     + steps + ", " + batch + ", " + lr + ", " + penalty);
@@ -617,7 +653,7 @@ public final class FireflyCandidates {
         if (steps == 0) {
             return new Optimisation(Double.NaN, Double.NaN, 0);
         }
-        double before = meanLoss(held, batch);
+        double before = lossBefore ? meanLoss(held, batch) : Double.NaN;
         Holder holder = new Holder(tensors());
         RMSprop opt = new RMSprop(holder, lr, 0.9, 1e-8, 0.1, false, 0);
         Tensor[] params = holder.parameters().toArray(new Tensor[0]);
@@ -656,7 +692,7 @@ public final class FireflyCandidates {
             p.setGrad(null);
             p.requiresGrad(false);
         }
-        return new Optimisation(before, meanLoss(held, batch), done);
+        return new Optimisation(before, lossAfter ? meanLoss(held, batch) : Double.NaN, done);
     }
 
     /**
@@ -681,6 +717,7 @@ public final class FireflyCandidates {
         for (Tensor t : tensors()) {
             t.requiresGrad(false); // only the gates' gradients are wanted
         }
+        double lossSum = 0;
         for (Batches.Batch raw : batches) {
             Batches.Batch b = inDType(raw);
             Tensor[] sg = unitGates(false), ng = unitGates(true), dg = unitDepthGates();
@@ -696,6 +733,7 @@ public final class FireflyCandidates {
             Tensor[] g;
             try (Autograd.Scope scope = Autograd.enableGrad()) {
                 Tensor loss = Trainer.loss(forward(b.inputs(), sg, ng, dg), b, data);
+                lossSum += loss.item() * b.size();
                 g = Autograd.grad(loss, leaves.toArray(new Tensor[0]), false);
             }
             double w = (double) b.size() / total;
@@ -705,7 +743,7 @@ public final class FireflyCandidates {
                 addScaled(depth.get(s.name()), g[3 * s.position + 2], w);
             }
         }
-        return new Scores(split, add, depth);
+        return new Scores(split, add, depth, total == 0 ? Double.NaN : lossSum / total);
     }
 
     private static void addScaled(double[] acc, Tensor g, double w) {

@@ -339,8 +339,14 @@ class FireflyTest {
         }
         GrowthContext ctx = ctx(net, data, 20, 0.35);
         double before = Trainer.evaluate(net, data, 60).loss();
-        Firefly ff = (Firefly) Methods.create("firefly", Map.of("steps", "40", "batch", "20", "lr", "0.01"));
+        Firefly ff = (Firefly) Methods.create("firefly", Map.of("steps", "40", "batch", "20", "lr", "0.01", "loss-before", "true"));
         Firefly.Analysis a = ff.analyse(ctx);
+        Firefly.Analysis plain = ((Firefly) Methods.create("firefly", Map.of("steps", "40", "batch", "20", "lr", "0.01")))
+                .analyse(ctx(net, data, 20, 0.35));
+        assertTrue(Double.isNaN(plain.optimisation().lossBefore()), "the loss before is measured only on request");
+        assertEquals(a.optimisation().lossAfter(), plain.optimisation().lossAfter(), 1e-6, "the same candidates either way");
+        assertEquals(a.optimisation().lossAfter(), a.candidates().meanLoss(data, 60), 1e-5,
+                "the loss after (from the scoring pass) is the over-grown network's mean loss on the sample");
         assertTrue(a.optimisation().lossAfter() < a.optimisation().lossBefore(), "candidate optimisation lowers the over-grown loss: "
                 + a.optimisation());
         Plan plan = ff.plan(a, ctx.budget());
