@@ -140,6 +140,10 @@ public final class Autograd {
                 accumulate(grads, out, seed);
             }
             List<Tensor> order = topoOrder(outputs);
+            Map<Tensor, Boolean> wanted = new IdentityHashMap<>();
+            for (Tensor in : inputs) {
+                wanted.put(in, Boolean.TRUE);
+            }
             // reverse topological order: outputs first
             for (int i = order.size() - 1; i >= 0; i--) {
                 Tensor t = order.get(i);
@@ -147,6 +151,11 @@ public final class Autograd {
                 Tensor g = grads.get(t);
                 if (fn == null || g == null) {
                     continue;
+                }
+                if (!wanted.containsKey(t)) {
+                    // every contribution to t has arrived (reverse topological order): once its backward has run,
+                    // its gradient is not needed again, so it need not stay reachable until the pass ends
+                    grads.remove(t);
                 }
                 Tensor[] ins = fn.rawInputs();
                 Tensor[] gin;
