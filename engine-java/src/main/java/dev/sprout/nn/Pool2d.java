@@ -1,5 +1,6 @@
 package dev.sprout.nn;
 
+import dev.sprout.autograd.ConvOps;
 import dev.sprout.autograd.Ops;
 import dev.sprout.backend.ConvGeometry;
 import dev.sprout.tensor.ShapeException;
@@ -9,9 +10,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Max or average pooling over {@code k x k} windows with a stride (no padding). Each channel is unfolded by
- * im2col as a one-channel image, then reduced over the window axis, so the gradient comes from the same
- * differentiable ops (max routes it to the first maximal element of each window).
+ * Max or average pooling over {@code k x k} windows with a stride (no padding). Max pooling is the fused
+ * {@link ConvOps#maxPool2d} (the gradient goes to the first maximal element of each window); average pooling,
+ * and {@link #forwardComposite} for both, unfold each channel by im2col as a one-channel image and reduce over the
+ * window axis with differentiable ops.
  */
 public final class Pool2d extends Module {
     private final boolean max;
@@ -36,6 +38,18 @@ public final class Pool2d extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
+        requireRank(type(), x, 4, "[N, C, H, W]");
+        if (x.dim(2) < kernel || x.dim(3) < kernel) {
+            throw new ShapeException(type() + ": window " + kernel + " larger than input " + x.describe());
+        }
+        if (max) {
+            return ConvOps.maxPool2d(x, kernel, stride);
+        }
+        return forwardComposite(x);
+    }
+
+    /** The composite form: im2col of every channel as a one-channel image, then max or mean over the window axis. */
+    public Tensor forwardComposite(Tensor x) {
         requireRank(type(), x, 4, "[N, C, H, W]");
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
         if (h < kernel || w < kernel) {

@@ -102,6 +102,16 @@ class GradCheckTest {
         c.put("im2col", new Case(() -> new Tensor[] {randn(new Rng(28), 2, 2, 5, 4)}, x -> Ops.im2col(x[0], cg)));
         c.put("col2im", new Case(() -> new Tensor[] {randn(new Rng(29), 2, cg.colRows(), cg.colCols())},
                 x -> Ops.col2im(x[0], cg)));
+        c.put("conv2d", new Case(() -> { Rng r = new Rng(30); return new Tensor[] {randn(r, 2, 2, 5, 4), randn(r, 3, 2, 3, 3),
+                randn(r, 3)}; }, x -> ConvOps.conv2d(x[0], x[1], x[2], cg)));
+        // distinct values with gaps well above the finite-difference step, so no window has a tie
+        c.put("maxpool2d", new Case(() -> {
+            Tensor t = randn(new Rng(31), 2, 2, 5, 6);
+            for (int i = 0; i < t.numel(); i++) {
+                t.setFlat(i, t.getFlat(i) + 0.05 * i);
+            }
+            return new Tensor[] {t};
+        }, x -> ConvOps.maxPool2d(x[0], 2, 2).add(ConvOps.maxPool2d(x[0], 3, 2).sum())));
         long seed = 100;
         for (Activation f : Activation.values()) {
             if (f == Activation.IDENTITY) {
@@ -232,7 +242,7 @@ class GradCheckTest {
     void checkerCoversEveryRegisteredOpAndNothingElse() {
         Set<String> caseNames = new HashSet<>(cases().keySet());
         assertEquals(Ops.REGISTERED, caseNames, "gradient-check cases must match the registered ops exactly");
-        // 29 structural/arithmetic ops + 5 activations (each with its derivative order as a parameter)
-        assertEquals(34, Ops.REGISTERED.size(), "number of registered differentiable ops");
+        // 31 structural/arithmetic ops + 5 activations (each with its derivative order as a parameter)
+        assertEquals(36, Ops.REGISTERED.size(), "number of registered differentiable ops");
     }
 }
