@@ -139,8 +139,8 @@ public final class ConvOps {
         Tensor gw = needW ? Tensor.zeros(w.dtype(), w.shape()) : null;
         Tensor gb = needB ? Tensor.zeros(b.dtype(), b.shape()) : null;
         boolean direct = identityColumns(g);
-        Object col = needW && !direct ? alloc(f64, rows * l) : null;
-        Object dcol = needX && !direct ? alloc(f64, rows * l) : null;
+        // one scratch matrix for the image's columns, then for its column gradient (half the cache footprint)
+        Object col = (needW || needX) && !direct ? alloc(f64, rows * l) : null, dcol = col;
         // gW^T += col_i (rows x L) * gY_i^T (L x O): packing the transposed operand is cheaper with O < rows
         GemmShape sw = GemmShape.of(false, true, rows, o, l);
         Object gwt = needW ? alloc(f64, rows * o) : null;
