@@ -82,9 +82,12 @@ public final class ConvOps {
         Object xs = data(xc), ws = data(wc), ys = data(out);
         boolean direct = identityColumns(g);
         Object col = direct ? null : alloc(f64, rows * l);
-        if (b != null) { // every output row starts as its bias; the gemm accumulates onto it
-            Tensor bc = b.contiguousData();
-            for (int i = 0; i < n; i++) {
+        Tensor bc = b == null ? null : b.contiguousData();
+        GemmShape s = GemmShape.of(false, false, o, l, rows);
+        double beta = b != null ? 1 : 0;
+        for (int i = 0; i < n; i++) {
+            int xOff = xc.offset() + i * g.imageSize();
+            if (bc != null) { // the image's output rows start as their bias (in cache when the gemm adds onto them)
                 for (int r = 0; r < o; r++) {
                     int at = (i * o + r) * l;
                     if (f64) {
@@ -94,11 +97,6 @@ public final class ConvOps {
                     }
                 }
             }
-        }
-        GemmShape s = GemmShape.of(false, false, o, l, rows);
-        double beta = b != null ? 1 : 0;
-        for (int i = 0; i < n; i++) {
-            int xOff = xc.offset() + i * g.imageSize();
             if (direct) {
                 gemm(be, s, ws, wc.offset(), xs, xOff, beta, ys, i * o * l);
             } else {
@@ -272,15 +270,19 @@ public final class ConvOps {
         }
 
         void maxF32(float[] x, int xOff, float[] y) {
+            float[] v = new float[w];
             for (int p = 0; p < planes; p++) {
                 int base = xOff + p * h * w, yb = p * oh * ow;
                 for (int oy = 0; oy < oh; oy++) {
                     int r0 = base + oy * stride * w, yr = yb + oy * ow;
                     if (k == 2 && stride == 2) {
+                        // vertical maxima (unit stride: vectorised by the JIT), then maxima of adjacent pairs
                         int r1 = r0 + w;
+                        for (int j = 0; j < 2 * ow; j++) {
+                            v[j] = Math.max(x[r0 + j], x[r1 + j]);
+                        }
                         for (int ox = 0; ox < ow; ox++) {
-                            int c = 2 * ox;
-                            y[yr + ox] = Math.max(Math.max(x[r0 + c], x[r0 + c + 1]), Math.max(x[r1 + c], x[r1 + c + 1]));
+                            y[yr + ox] = Math.max(v[2 * ox], v[2 * ox + 1]);
                         }
                         continue;
                     }
