@@ -2,6 +2,7 @@ package dev.sprout.nn;
 
 import dev.sprout.autograd.ConvOps;
 import dev.sprout.autograd.Ops;
+import dev.sprout.backend.Activation;
 import dev.sprout.backend.ConvGeometry;
 import dev.sprout.tensor.ShapeException;
 import dev.sprout.tensor.Tensor;
@@ -59,6 +60,21 @@ public final class Pool2d extends Module {
         Tensor cols = Ops.im2col(x.reshape(n * c, 1, h, w), g);            // [N*C, k*k, L]
         Tensor r = max ? cols.max(1, false) : cols.mean(1, false);          // [N*C, L]
         return r.reshape(n, c, g.outH(), g.outW());
+    }
+
+    public boolean isMax() {
+        return max;
+    }
+
+    /**
+     * Whether {@code act} followed by {@code next} may run as {@code act(next(x))}: a ReLU then a max pooling. Max
+     * pooling commutes with ReLU (monotone), so pooling first gives the same values and the same gradients (the
+     * gradient of a window goes to its first maximum times {@code relu'} there, which is 0 exactly when the window
+     * maximum is {@code <= 0}, in both orders) while the ReLU and its backward touch {@code 1/k^2} of the elements.
+     * Only inputs holding NaN can differ ({@code relu(NaN) = 0}).
+     */
+    public static boolean commutesAfter(Module act, Module next) {
+        return act instanceof Act a && a.function() == Activation.RELU && next instanceof Pool2d p && p.max;
     }
 
     @Override
