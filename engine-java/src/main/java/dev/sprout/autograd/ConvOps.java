@@ -128,11 +128,32 @@ public final class ConvOps {
             }
             return b == null ? new Tensor[] {gx, gw} : new Tensor[] {gx, gw, gb};
         }
+        Tensor gc = gy.contiguousData();
+        Object gs = data(gc);
+        int gOff = gc.offset();
+        return fastBackward(x, w, b, g, (i, scratch) -> gOff + i * o * l, gs, gc);
+    }
+
+    /** Where image i's output gradient {@code [O, L]} lies in the array {@code fastBackward} reads. */
+    @FunctionalInterface
+    private interface ImageGradient {
+        /** Makes image i's gradient available (possibly writing it into {@code scratch}); returns its offset. */
+        int at(int i, Object scratch);
+    }
+
+    /**
+     * First-order conv2d backward, image by image: {@code gW^T += col_i gY_i^T}, {@code gX_i = col2im(W^T gY_i)}.
+     * {@code gys} is the array image gradients are read from (the given scratch, or a tensor's storage);
+     * {@code gyAll} is a tensor over {@code [N, O, *]} whose sums over axes 0 and 2 are the bias gradient.
+     */
+    private static Tensor[] fastBackward(Tensor x, Tensor w, Tensor b, ConvGeometry g, ImageGradient gyAt, Object gys,
+                                         Tensor gyAll) {
+        boolean needX = x.requiresGrad(), needW = w.requiresGrad(), needB = b != null && b.requiresGrad();
+        int n = x.dim(0), o = w.dim(0), rows = g.colRows(), l = g.colCols();
         Backend be = Backends.current();
         boolean f64 = x.dtype() == DType.F64;
-        Tensor gc = gy.contiguousData(), xc = x.contiguousData(), wc = w.contiguousData();
-        Object gs = data(gc), xs = data(xc), ws = data(wc);
-        int gOff = gc.offset();
+        Tensor xc = x.contiguousData(), wc = w.contiguousData();
+        Object xs = data(xc), ws = data(wc);
         Tensor gx = needX ? Tensor.zeros(x.dtype(), x.shape()) : null;
         Tensor gw = needW ? Tensor.zeros(w.dtype(), w.shape()) : null;
         Tensor gb = needB ? Tensor.zeros(b.dtype(), b.shape()) : null;
@@ -143,21 +164,21 @@ public final class ConvOps {
         GemmShape sw = GemmShape.of(false, true, rows, o, l);
         Object gwt = needW ? alloc(f64, rows * o) : null;
         GemmShape sx = GemmShape.of(true, false, rows, l, o);  // dcol = W^T (rows x O) * gY_i (O x L)
-        for (int i = 0; i < n; i++) {
-            int xOff = xc.offset() + i * g.imageSize(), yOff = gOff + i * o * l;
+        for (int i = 0; i < n && (needW || needX); i++) {
+            int xOff = xc.offset() + i * g.imageSize(), yOff = gyAt.at(i, gys);
             if (needW) {
                 if (direct) {
-                    gemm(be, sw, xs, xOff, gs, yOff, 1, gwt, 0);
+                    gemm(be, sw, xs, xOff, gys, yOff, 1, gwt, 0);
                 } else {
                     im2col(be, g, xs, xOff, col);
-                    gemm(be, sw, col, 0, gs, yOff, 1, gwt, 0);
+                    gemm(be, sw, col, 0, gys, yOff, 1, gwt, 0);
                 }
             }
             if (needX) {
                 if (direct) {
-                    gemm(be, sx, ws, wc.offset(), gs, yOff, 0, data(gx), i * g.imageSize());
+                    gemm(be, sx, ws, wc.offset(), gys, yOff, 0, data(gx), i * g.imageSize());
                 } else {
-                    gemm(be, sx, ws, wc.offset(), gs, yOff, 0, dcol, 0);
+                    gemm(be, sx, ws, wc.offset(), gys, yOff, 0, dcol, 0);
                     col2im(be, g, dcol, data(gx), i * g.imageSize());
                 }
             }
@@ -166,10 +187,12 @@ public final class ConvOps {
             transpose(gwt, rows, o, data(gw));
         }
         if (needB) {
-            // row sums of gY viewed as [N*O, L], then summed over the batch
+            // row sums of the gradient viewed as [N*O, rest], then summed over the batch
+            Tensor gc = gyAll.contiguousData();
+            int rest = gc.numel() / (n * o);
             Object rs = alloc(f64, n * o);
             if (f64) {
-                be.sumAxis((double[]) gs, gOff, n * o, l, 1, (double[]) rs, 0);
+                be.sumAxis(gc.storage().doubles(), gc.offset(), n * o, rest, 1, (double[]) rs, 0);
                 double[] r = (double[]) rs, d = gb.storage().doubles();
                 for (int i = 0; i < n; i++) {
                     for (int c = 0; c < o; c++) {
@@ -177,7 +200,7 @@ public final class ConvOps {
                     }
                 }
             } else {
-                be.sumAxis((float[]) gs, gOff, n * o, l, 1, (float[]) rs, 0);
+                be.sumAxis(gc.storage().floats(), gc.offset(), n * o, rest, 1, (float[]) rs, 0);
                 float[] r = (float[]) rs, d = gb.storage().floats();
                 for (int i = 0; i < n; i++) {
                     for (int c = 0; c < o; c++) {
@@ -187,6 +210,93 @@ public final class ConvOps {
             }
         }
         return b == null ? new Tensor[] {gx, gw} : new Tensor[] {gx, gw, gb};
+    }
+
+    // ------------------------------------------------------------------------------------------ conv2d + max pooling
+
+    /**
+     * {@code maxPool2d(conv2d(x, w, b, g), k, stride)} without storing the convolution's output: each image's
+     * output is pooled while it is in cache, and the backward pass routes the pooled gradient into a per-image
+     * scratch that the convolution's backward reads at once. Same values and gradients as the two ops in a row
+     * (the createGraph backward is written with {@link Ops#scatterAdd} and the composite conv2d backward).
+     */
+    public static Tensor conv2dMaxPool(Tensor x, Tensor w, Tensor b, ConvGeometry g, int k, int stride) {
+        checkConv(x, w, b, g);
+        if (k <= 0 || stride <= 0) {
+            throw new IllegalArgumentException("conv2d+maxpool2d: kernel and stride must be positive, got " + k + ", " + stride);
+        }
+        if (g.outH() < k || g.outW() < k) {
+            throw new ShapeException("conv2d+maxpool2d: window " + k + " larger than the convolution's output "
+                    + g.outH() + "x" + g.outW() + " of input " + x.describe());
+        }
+        Backend be = Backends.current();
+        Tensor xc = x.contiguousData(), wc = w.contiguousData();
+        int n = x.dim(0), o = w.dim(0), rows = g.colRows(), l = g.colCols();
+        Pool p = new Pool(o, g.outH(), g.outW(), k, stride);
+        int per = o * p.oh * p.ow;
+        Tensor out = Tensor.zeros(x.dtype(), n, o, p.oh, p.ow);
+        int[] arg = new int[n * per];
+        boolean f64 = x.dtype() == DType.F64;
+        Object xs = data(xc), ws = data(wc), ys = data(out);
+        boolean direct = identityColumns(g);
+        Object col = direct ? null : alloc(f64, rows * l), z = alloc(f64, o * l);
+        Tensor bc = b == null ? null : b.contiguousData();
+        GemmShape s = GemmShape.of(false, false, o, l, rows);
+        for (int i = 0; i < n; i++) {
+            int xOff = xc.offset() + i * g.imageSize();
+            for (int r = 0; r < o; r++) {
+                if (f64) {
+                    java.util.Arrays.fill((double[]) z, r * l, (r + 1) * l, bc == null ? 0 : bc.storage().doubles()[bc.offset() + r]);
+                } else {
+                    java.util.Arrays.fill((float[]) z, r * l, (r + 1) * l, bc == null ? 0 : bc.storage().floats()[bc.offset() + r]);
+                }
+            }
+            if (direct) {
+                gemm(be, s, ws, wc.offset(), xs, xOff, 1, z, 0);
+            } else {
+                im2col(be, g, xs, xOff, col);
+                gemm(be, s, ws, wc.offset(), col, 0, 1, z, 0);
+            }
+            if (f64) {
+                p.maxF64((double[]) z, 0, (double[]) ys, i * per);
+                p.argF64((double[]) z, 0, (double[]) ys, i * per, arg);
+            } else {
+                p.maxF32((float[]) z, 0, (float[]) ys, i * per);
+                p.argF32((float[]) z, 0, (float[]) ys, i * per, arg);
+            }
+        }
+        Tensor[] inputs = b == null ? new Tensor[] {x, w} : new Tensor[] {x, w, b};
+        return Ops.record("conv2dMaxPool", out, gy -> {
+            if (Autograd.isRecording()) { // the pooled gradient scattered to the conv output, then conv2d's rule
+                Index idx = new Index(Shape.of(n * o, p.oh * p.ow), arg);
+                Tensor gz = Ops.reshape(Ops.scatterAdd(Tensor.zeros(x.dtype(), n * o, l), 1, idx, Ops.reshape(gy, idx.shape())),
+                        Shape.of(n, o, g.outH(), g.outW()));
+                return conv2dBackward(gz, x, w, b, g);
+            }
+            Tensor gc = gy.contiguousData();
+            int gOff = gc.offset(), pl = p.oh * p.ow;
+            return fastBackward(x, w, b, g, (i, scratch) -> {
+                int at = i * per;
+                if (f64) {
+                    double[] d = (double[]) scratch, src = gc.storage().doubles();
+                    java.util.Arrays.fill(d, 0.0);
+                    for (int r = 0; r < o; r++) {
+                        for (int j = 0; j < pl; j++, at++) {
+                            d[r * l + arg[at]] += src[gOff + at];
+                        }
+                    }
+                } else {
+                    float[] d = (float[]) scratch, src = gc.storage().floats();
+                    java.util.Arrays.fill(d, 0f);
+                    for (int r = 0; r < o; r++) {
+                        for (int j = 0; j < pl; j++, at++) {
+                            d[r * l + arg[at]] += src[gOff + at];
+                        }
+                    }
+                }
+                return 0;
+            }, alloc(f64, o * l), gc);
+        }, inputs);
     }
 
     // ------------------------------------------------------------------------------------------ max pooling
@@ -215,9 +325,9 @@ public final class ConvOps {
         Tensor xc = x.contiguousData();
         Tensor out = Tensor.zeros(x.dtype(), x.dim(0), x.dim(1), p.oh, p.ow);
         if (x.dtype() == DType.F64) {
-            p.maxF64(xc.storage().doubles(), xc.offset(), out.storage().doubles());
+            p.maxF64(xc.storage().doubles(), xc.offset(), out.storage().doubles(), 0);
         } else {
-            p.maxF32(xc.storage().floats(), xc.offset(), out.storage().floats());
+            p.maxF32(xc.storage().floats(), xc.offset(), out.storage().floats(), 0);
         }
         return Ops.record("maxpool2d", out, gy -> new Tensor[] {maxPoolBackward(gy, xc, out, p, x.shape())}, x);
     }
@@ -233,9 +343,9 @@ public final class ConvOps {
         }
         int[] arg = new int[p.planes * per];
         if (xc.dtype() == DType.F64) {
-            p.argF64(xc.storage().doubles(), xc.offset(), y.storage().doubles(), arg);
+            p.argF64(xc.storage().doubles(), xc.offset(), y.storage().doubles(), 0, arg);
         } else {
-            p.argF32(xc.storage().floats(), xc.offset(), y.storage().floats(), arg);
+            p.argF32(xc.storage().floats(), xc.offset(), y.storage().floats(), 0, arg);
         }
         if (Autograd.isRecording()) { // differentiable: scatterAdd's backward is a gather
             Index idx = new Index(Shape.of(p.planes, per), arg);
@@ -269,10 +379,10 @@ public final class ConvOps {
             this(planes, h, w, k, stride, (h - k) / stride + 1, (w - k) / stride + 1);
         }
 
-        void maxF32(float[] x, int xOff, float[] y) {
+        void maxF32(float[] x, int xOff, float[] y, int yOff) {
             float[] v = new float[w];
             for (int p = 0; p < planes; p++) {
-                int base = xOff + p * h * w, yb = p * oh * ow;
+                int base = xOff + p * h * w, yb = yOff + p * oh * ow;
                 for (int oy = 0; oy < oh; oy++) {
                     int r0 = base + oy * stride * w, yr = yb + oy * ow;
                     if (k == 2 && stride == 2) {
@@ -300,9 +410,9 @@ public final class ConvOps {
             }
         }
 
-        void maxF64(double[] x, int xOff, double[] y) {
+        void maxF64(double[] x, int xOff, double[] y, int yOff) {
             for (int p = 0; p < planes; p++) {
-                int base = xOff + p * h * w, yb = p * oh * ow;
+                int base = xOff + p * h * w, yb = yOff + p * oh * ow;
                 for (int oy = 0; oy < oh; oy++) {
                     int r0 = base + oy * stride * w, yr = yb + oy * ow;
                     for (int ox = 0; ox < ow; ox++) {
@@ -351,10 +461,38 @@ public final class ConvOps {
             }
         }
 
-        /** Position within its plane of the first element of each window equal to the window's maximum. */
-        void argF32(float[] x, int xOff, float[] y, int[] arg) {
+        /** {@link #argF32} for disjoint 2x2 windows, by integer selects instead of branches on the data. */
+        private void arg2x2F32(float[] x, int xOff, float[] y, int yOff, int[] arg) {
             for (int p = 0; p < planes; p++) {
-                int base = xOff + p * h * w, yb = p * oh * ow;
+                int base = xOff + p * h * w, yb = yOff + p * oh * ow;
+                for (int oy = 0; oy < oh; oy++) {
+                    int r0 = 2 * oy * w, yr = yb + oy * ow;
+                    for (int ox = 0; ox < ow; ox++) {
+                        int c = r0 + 2 * ox;
+                        float m = y[yr + ox];
+                        float a0 = x[base + c], a1 = x[base + c + 1], a2 = x[base + c + w], a3 = x[base + c + w + 1];
+                        int at = a2 == m ? c + w : c + w + 1;
+                        at = a1 == m ? c + 1 : at;
+                        at = a0 == m ? c : at;
+                        if (m != m) { // NaN window: the first NaN wins
+                            at = a2 != a2 ? c + w : c + w + 1;
+                            at = a1 != a1 ? c + 1 : at;
+                            at = a0 != a0 ? c : at;
+                        }
+                        arg[yr + ox] = at;
+                    }
+                }
+            }
+        }
+
+        /** Position within its plane of the first element of each window equal to the window's maximum. */
+        void argF32(float[] x, int xOff, float[] y, int yOff, int[] arg) {
+            if (k == 2 && stride == 2) {
+                arg2x2F32(x, xOff, y, yOff, arg);
+                return;
+            }
+            for (int p = 0; p < planes; p++) {
+                int base = xOff + p * h * w, yb = yOff + p * oh * ow;
                 for (int oy = 0; oy < oh; oy++) {
                     for (int ox = 0; ox < ow; ox++) {
                         float m = y[yb + oy * ow + ox];
@@ -376,9 +514,9 @@ public final class ConvOps {
             }
         }
 
-        void argF64(double[] x, int xOff, double[] y, int[] arg) {
+        void argF64(double[] x, int xOff, double[] y, int yOff, int[] arg) {
             for (int p = 0; p < planes; p++) {
-                int base = xOff + p * h * w, yb = p * oh * ow;
+                int base = xOff + p * h * w, yb = yOff + p * oh * ow;
                 for (int oy = 0; oy < oh; oy++) {
                     for (int ox = 0; ox < ow; ox++) {
                         double m = y[yb + oy * ow + ox];

@@ -80,6 +80,21 @@ public final class Conv2d extends Module {
     }
 
     /**
+     * {@code pool.forward(forward(x))} for a max pooling, by the fused {@link ConvOps#conv2dMaxPool} (the
+     * convolution's output is pooled image by image and never stored whole).
+     */
+    public Tensor forwardPooled(Tensor x, Pool2d pool) {
+        if (!pool.isMax()) {
+            throw new IllegalArgumentException("conv2d: forwardPooled needs a max pooling, got " + pool.type());
+        }
+        if (x.rank() != 4 || x.dim(1) != in) {
+            throw new ShapeException("conv2d(" + in + "->" + out + "): input " + x.describe() + " must be [N, " + in + ", H, W]");
+        }
+        ConvGeometry g = geometry(x.dim(2), x.dim(3));
+        return ConvOps.conv2dMaxPool(x, parameter("weight"), bias ? parameter("bias") : null, g, pool.kernel(), pool.stride());
+    }
+
+    /**
      * The composite form of {@link #forward}: im2col of the whole batch, one batched matrix product and a
      * broadcast bias add. Same values and gradients, more memory; kept as the reference the fused op is tested against.
      */

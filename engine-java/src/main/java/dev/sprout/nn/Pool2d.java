@@ -66,6 +66,14 @@ public final class Pool2d extends Module {
         return max;
     }
 
+    public int kernel() {
+        return kernel;
+    }
+
+    public int stride() {
+        return stride;
+    }
+
     /**
      * Whether {@code act} followed by {@code next} may run as {@code act(next(x))}: a ReLU then a max pooling. Max
      * pooling commutes with ReLU (monotone), so pooling first gives the same values and the same gradients (the

@@ -75,7 +75,11 @@ public final class Sequential extends Module {
     public Tensor forward(Tensor x) {
         for (int i = 0; i < layers.size(); i++) {
             Module m = layers.get(i);
-            if (i + 1 < layers.size() && Pool2d.commutesAfter(m, layers.get(i + 1))) {
+            if (m instanceof Conv2d c && i + 2 < layers.size() && Pool2d.commutesAfter(layers.get(i + 1), layers.get(i + 2))) {
+                // conv, ReLU, max pooling: the pooling fused into the conv, then the ReLU (same result)
+                x = layers.get(i + 1).forward(c.forwardPooled(x, (Pool2d) layers.get(i + 2)));
+                i += 2;
+            } else if (i + 1 < layers.size() && Pool2d.commutesAfter(m, layers.get(i + 1))) {
                 x = m.forward(layers.get(++i).forward(x)); // ReLU after max pooling: same result, 1/k^2 of the work
             } else {
                 x = m.forward(x);

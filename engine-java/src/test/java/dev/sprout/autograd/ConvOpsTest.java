@@ -243,6 +243,89 @@ class ConvOpsTest {
         }
     }
 
+    // ------------------------------------------------------------------------------------------ conv2d + max pooling
+
+    /** conv (in, out, kernel, stride, pad, bias, N, H, W) then pool (kernel, stride). */
+    private static final int[][] CONV_POOLS = {
+            {32, 64, 3, 1, 1, 1, 2, 28, 28, 2, 2},
+            {3, 5, 3, 1, 1, 1, 2, 7, 9, 2, 2},
+            {3, 4, 3, 2, 1, 0, 2, 11, 10, 3, 2},
+            {2, 3, 1, 1, 0, 1, 1, 5, 6, 2, 1},
+    };
+
+    @Test
+    void convMaxPoolMatchesTheTwoOpsInARow() {
+        for (DType dt : List.of(DType.F32, DType.F64)) {
+            for (int[] p : CONV_POOLS) {
+                for (boolean ties : new boolean[] {false, true}) {
+                    Conv2d conv = new Conv2d(p[0], p[1], p[2], p[3], p[4], p[5] == 1, new Rng(p[1]), dt);
+                    Tensor x = Tensor.randn(new Rng(13), dt, 1.0, p[6], p[0], p[7], p[8]);
+                    if (ties) { // small integers everywhere: many equal window entries
+                        try (Autograd.Scope s = Autograd.noGrad()) {
+                            Rng r = new Rng(14);
+                            for (Tensor t : List.of(x, conv.parameter("weight"))) {
+                                for (int i = 0; i < t.numel(); i++) {
+                                    t.setFlat(i, r.nextInt(3) - 1);
+                                }
+                            }
+                            if (p[5] == 1) {
+                                conv.parameter("bias").fill_(0);
+                            }
+                        }
+                    }
+                    Pool2d pool = new Pool2d(true, p[9], p[10]);
+                    String what = dt + " conv+pool " + java.util.Arrays.toString(p) + (ties ? " with ties" : "");
+                    Tensor a, b;
+                    try (Autograd.Scope s = Autograd.noGrad()) {
+                        a = conv.forwardPooled(x, pool);
+                        b = pool.forward(conv.forward(x));
+                    }
+                    assertClose(b, a, 0, what + " values");
+                    Tensor[] ref = grads(conv, x, t -> pool.forwardComposite(conv.forwardComposite(t)), false);
+                    Tensor[] fast = grads(conv, x, t -> conv.forwardPooled(t, pool), false);
+                    Tensor[] rec = grads(conv, x, t -> conv.forwardPooled(t, pool), true);
+                    int red = Math.max(p[6] * p[7] * p[8], p[1] * p[2] * p[2]);
+                    for (int i = 0; i < ref.length; i++) {
+                        assertClose(ref[i], fast[i], tol(dt, red), what + " gradient " + i + " (fast path)");
+                        assertClose(ref[i], rec[i], tol(dt, red), what + " gradient " + i + " (createGraph path)");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void convMaxPoolHvpMatchesTheTwoOps() {
+        int[] p = CONV_POOLS[1];
+        Conv2d conv = new Conv2d(p[0], p[1], p[2], p[3], p[4], true, new Rng(3), DType.F64);
+        Pool2d pool = Pool2d.max(2);
+        Tensor x = Tensor.randn(new Rng(15), DType.F64, 1.0, p[6], p[0], p[7], p[8]);
+        Tensor[] params = conv.parameters().toArray(new Tensor[0]);
+        Tensor[] v = new Tensor[params.length];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = Tensor.randn(new Rng(20 + i), DType.F64, 1.0, params[i].shape().toArray());
+        }
+        Tensor[] fused = Autograd.hvp(q -> conv.forwardPooled(x, pool).tanh().sum(), params, v);
+        Tensor[] comp = Autograd.hvp(q -> pool.forwardComposite(conv.forwardComposite(x)).tanh().sum(), params, v);
+        for (int i = 0; i < params.length; i++) {
+            assertClose(comp[i], fused[i], Tol.F64 * 1e3, "hvp conv+pool param " + i);
+        }
+    }
+
+    @Test
+    void convMaxPoolRejectsBadShapes() {
+        ConvGeometry g = ConvGeometry.square(3, 5, 5, 3, 2, 0); // 2x2 output
+        Tensor w = Tensor.zeros(DType.F32, 4, 3, 3, 3);
+        ShapeException e = assertThrows(ShapeException.class,
+                () -> ConvOps.conv2dMaxPool(Tensor.zeros(DType.F32, 2, 3, 5, 5), w, null, g, 3, 3));
+        assertTrue(e.getMessage().contains("window 3"), e.getMessage());
+        e = assertThrows(ShapeException.class,
+                () -> ConvOps.conv2dMaxPool(Tensor.zeros(DType.F32, 2, 3, 6, 5), w, null, g, 2, 2));
+        assertTrue(e.getMessage().contains("[2, 3, 6, 5]"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> ConvOps.conv2dMaxPool(Tensor.zeros(DType.F32, 2, 3, 5, 5), w, null, g, 2, 0));
+    }
+
     @Test
     void maxPoolRejectsBadShapes() {
         ShapeException e = assertThrows(ShapeException.class, () -> ConvOps.maxPool2d(Tensor.zeros(DType.F32, 2, 3, 4), 2, 2));
