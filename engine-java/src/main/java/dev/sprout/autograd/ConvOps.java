@@ -6,6 +6,7 @@ import dev.sprout.backend.ConvGeometry;
 import dev.sprout.backend.GemmShape;
 import dev.sprout.tensor.DType;
 import dev.sprout.tensor.Index;
+import dev.sprout.tensor.Kernels;
 import dev.sprout.tensor.Shape;
 import dev.sprout.tensor.ShapeException;
 import dev.sprout.tensor.Tensor;
@@ -32,7 +33,7 @@ public final class ConvOps {
      */
     public static Tensor conv2d(Tensor x, Tensor w, Tensor b, ConvGeometry g) {
         checkConv(x, w, b, g);
-        Tensor out = conv2dForward(x, w, b, g);
+        Tensor out = conv2dForward(x, w, b, g, false);
         Tensor[] inputs = b == null ? new Tensor[] {x, w} : new Tensor[] {x, w, b};
         return Ops.record("conv2d", out, gy -> conv2dBackward(gy, x, w, b, g), inputs);
     }
@@ -70,7 +71,8 @@ public final class ConvOps {
                 && g.padW() == 0;
     }
 
-    private static Tensor conv2dForward(Tensor x, Tensor w, Tensor b, ConvGeometry g) {
+    /** The convolution image by image; with {@code relu}, each image's output is rectified while in cache. */
+    private static Tensor conv2dForward(Tensor x, Tensor w, Tensor b, ConvGeometry g, boolean relu) {
         Backend be = Backends.current();
         Tensor xc = x.contiguousData(), wc = w.contiguousData();
         int n = x.dim(0), o = w.dim(0), rows = g.colRows(), l = g.colCols();
@@ -103,6 +105,22 @@ public final class ConvOps {
                 im2col(be, g, xs, xOff, col);
                 gemm(be, s, ws, wc.offset(), col, 0, beta, ys, i * o * l);
             }
+            if (relu) { // z > 0 ? z : 0 (NaN -> 0); Math.max has no branch on the (unpredictable) sign
+                int from = i * o * l, to = from + o * l;
+                if (f64) {
+                    double[] y = (double[]) ys;
+                    for (int j = from; j < to; j++) {
+                        double r = Math.max(y[j], 0.0);
+                        y[j] = r == r ? r : 0.0;
+                    }
+                } else {
+                    float[] y = (float[]) ys;
+                    for (int j = from; j < to; j++) {
+                        float r = Math.max(y[j], 0f);
+                        y[j] = r == r ? r : 0f;
+                    }
+                }
+            }
         }
         return out;
     }
@@ -131,7 +149,7 @@ public final class ConvOps {
         Tensor gc = gy.contiguousData();
         Object gs = data(gc);
         int gOff = gc.offset();
-        return fastBackward(x, w, b, g, (i, scratch) -> gOff + i * o * l, gs, gc);
+        return fastBackward(x, w, b, g, (i, scratch) -> gOff + i * o * l, gs);
     }
 
     /** Where image i's output gradient {@code [O, L]} lies in the array {@code fastBackward} reads. */
@@ -143,11 +161,10 @@ public final class ConvOps {
 
     /**
      * First-order conv2d backward, image by image: {@code gW^T += col_i gY_i^T}, {@code gX_i = col2im(W^T gY_i)}.
-     * {@code gys} is the array image gradients are read from (the given scratch, or a tensor's storage);
-     * {@code gyAll} is a tensor over {@code [N, O, *]} whose sums over axes 0 and 2 are the bias gradient.
+     * {@code gys} is the array image gradients are read from (the given scratch, or a tensor's storage); the bias
+     * gradient is the sum of their rows.
      */
-    private static Tensor[] fastBackward(Tensor x, Tensor w, Tensor b, ConvGeometry g, ImageGradient gyAt, Object gys,
-                                         Tensor gyAll) {
+    private static Tensor[] fastBackward(Tensor x, Tensor w, Tensor b, ConvGeometry g, ImageGradient gyAt, Object gys) {
         boolean needX = x.requiresGrad(), needW = w.requiresGrad(), needB = b != null && b.requiresGrad();
         int n = x.dim(0), o = w.dim(0), rows = g.colRows(), l = g.colCols();
         Backend be = Backends.current();
@@ -164,8 +181,24 @@ public final class ConvOps {
         GemmShape sw = GemmShape.of(false, true, rows, o, l);
         Object gwt = needW ? alloc(f64, rows * o) : null;
         GemmShape sx = GemmShape.of(true, false, rows, l, o);  // dcol = W^T (rows x O) * gY_i (O x L)
-        for (int i = 0; i < n && (needW || needX); i++) {
+        Object rs = needB ? alloc(f64, o) : null;
+        for (int i = 0; i < n && (needW || needX || needB); i++) {
             int xOff = xc.offset() + i * g.imageSize(), yOff = gyAt.at(i, gys);
+            if (needB) { // row sums of the image's gradient [O, L]
+                if (f64) {
+                    be.sumAxis((double[]) gys, yOff, o, l, 1, (double[]) rs, 0);
+                    double[] r = (double[]) rs, d = gb.storage().doubles();
+                    for (int c = 0; c < o; c++) {
+                        d[c] += r[c];
+                    }
+                } else {
+                    be.sumAxis((float[]) gys, yOff, o, l, 1, (float[]) rs, 0);
+                    float[] r = (float[]) rs, d = gb.storage().floats();
+                    for (int c = 0; c < o; c++) {
+                        d[c] += r[c];
+                    }
+                }
+            }
             if (needW) {
                 if (direct) {
                     gemm(be, sw, xs, xOff, gys, yOff, 1, gwt, 0);
@@ -186,30 +219,50 @@ public final class ConvOps {
         if (needW) {
             transpose(gwt, rows, o, data(gw));
         }
-        if (needB) {
-            // row sums of the gradient viewed as [N*O, rest], then summed over the batch
-            Tensor gc = gyAll.contiguousData();
-            int rest = gc.numel() / (n * o);
-            Object rs = alloc(f64, n * o);
-            if (f64) {
-                be.sumAxis(gc.storage().doubles(), gc.offset(), n * o, rest, 1, (double[]) rs, 0);
-                double[] r = (double[]) rs, d = gb.storage().doubles();
-                for (int i = 0; i < n; i++) {
-                    for (int c = 0; c < o; c++) {
-                        d[c] += r[i * o + c];
-                    }
-                }
-            } else {
-                be.sumAxis(gc.storage().floats(), gc.offset(), n * o, rest, 1, (float[]) rs, 0);
-                float[] r = (float[]) rs, d = gb.storage().floats();
-                for (int i = 0; i < n; i++) {
-                    for (int c = 0; c < o; c++) {
-                        d[c] += r[i * o + c];
-                    }
-                }
-            }
-        }
         return b == null ? new Tensor[] {gx, gw} : new Tensor[] {gx, gw, gb};
+    }
+
+    // ------------------------------------------------------------------------------------------ conv2d + ReLU
+
+    /**
+     * {@code relu(conv2d(x, w, b, g))} with the ReLU applied to each image's output while it is in cache
+     * ({@code relu(z) = z > 0 ? z : 0}, {@code relu'(z) = z > 0 ? 1 : 0}, as {@link Ops#activation}); the backward
+     * pass masks each image's gradient in a scratch read by the conv backward at once. Same values and gradients
+     * as the two ops in a row (the createGraph backward is {@link Ops#where} on the mask, then the composite conv
+     * backward).
+     */
+    public static Tensor conv2dRelu(Tensor x, Tensor w, Tensor b, ConvGeometry g) {
+        checkConv(x, w, b, g);
+        Tensor out = conv2dForward(x, w, b, g, true);
+        boolean f64 = x.dtype() == DType.F64;
+        int per = w.dim(0) * g.colCols();
+        Tensor[] inputs = b == null ? new Tensor[] {x, w} : new Tensor[] {x, w, b};
+        return Ops.record("conv2dRelu", out, gy -> {
+            if (Autograd.isRecording()) { // gradient through the (constant) mask, then conv2d's rule
+                Tensor mask = Kernels.compare(Kernels.Cmp.GT, out, Ops.constant(out, 0.0));
+                return conv2dBackward(Ops.where(mask, gy, Ops.constant(gy, 0.0)), x, w, b, g);
+            }
+            Tensor gc = gy.contiguousData();
+            int gOff = gc.offset();
+            return fastBackward(x, w, b, g, (i, scratch) -> {
+                int at = i * per;
+                // y is +0 or positive, so y > 0 iff its bits are non-zero: a bit mask instead of a branch
+                if (f64) {
+                    double[] d = (double[]) scratch, src = gc.storage().doubles(), y = out.storage().doubles();
+                    for (int j = 0; j < per; j++) {
+                        long m = (-Double.doubleToRawLongBits(y[at + j])) >> 63;
+                        d[j] = Double.longBitsToDouble(Double.doubleToRawLongBits(src[gOff + at + j]) & m);
+                    }
+                } else {
+                    float[] d = (float[]) scratch, src = gc.storage().floats(), y = out.storage().floats();
+                    for (int j = 0; j < per; j++) {
+                        int m = (-Float.floatToRawIntBits(y[at + j])) >> 31;
+                        d[j] = Float.intBitsToFloat(Float.floatToRawIntBits(src[gOff + at + j]) & m);
+                    }
+                }
+                return 0;
+            }, alloc(f64, per));
+        }, inputs);
     }
 
     // ------------------------------------------------------------------------------------------ conv2d + max pooling
@@ -295,7 +348,7 @@ public final class ConvOps {
                     }
                 }
                 return 0;
-            }, alloc(f64, o * l), gc);
+            }, alloc(f64, o * l));
         }, inputs);
     }
 

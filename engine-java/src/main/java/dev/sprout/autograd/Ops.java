@@ -30,7 +30,7 @@ public final class Ops {
     static {
         NAMES.addAll(Arrays.asList("add", "sub", "mul", "div", "neg", "scale", "exp", "log", "sqrt", "pow", "abs", "sin",
                 "cos", "matmul", "sum", "max", "reshape", "permute", "slice", "embed", "expand", "sumTo", "contiguous",
-                "gather", "scatterAdd", "concat", "where", "im2col", "col2im", "conv2d", "maxpool2d", "conv2dMaxPool"));
+                "gather", "scatterAdd", "concat", "where", "im2col", "col2im", "conv2d", "maxpool2d", "conv2dMaxPool", "conv2dRelu"));
         for (Activation f : Activation.values()) {
             if (f != Activation.IDENTITY) {
                 NAMES.add(activationName(f));

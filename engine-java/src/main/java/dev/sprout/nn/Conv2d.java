@@ -79,6 +79,14 @@ public final class Conv2d extends Module {
         return ConvOps.conv2d(x, parameter("weight"), bias ? parameter("bias") : null, g);
     }
 
+    /** {@code relu(forward(x))} by the fused {@link ConvOps#conv2dRelu} (the ReLU applied to each image in cache). */
+    public Tensor forwardRelu(Tensor x) {
+        if (x.rank() != 4 || x.dim(1) != in) {
+            throw new ShapeException("conv2d(" + in + "->" + out + "): input " + x.describe() + " must be [N, " + in + ", H, W]");
+        }
+        return ConvOps.conv2dRelu(x, parameter("weight"), bias ? parameter("bias") : null, geometry(x.dim(2), x.dim(3)));
+    }
+
     /**
      * {@code pool.forward(forward(x))} for a max pooling, by the fused {@link ConvOps#conv2dMaxPool} (the
      * convolution's output is pooled image by image and never stored whole).

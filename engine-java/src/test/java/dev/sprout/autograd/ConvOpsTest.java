@@ -313,6 +313,63 @@ class ConvOpsTest {
     }
 
     @Test
+    void convReluMatchesTheTwoOpsInARow() {
+        for (DType dt : List.of(DType.F32, DType.F64)) {
+            for (int[] p : CONVS) {
+                for (boolean ties : new boolean[] {false, true}) {
+                    Conv2d conv = new Conv2d(p[0], p[1], p[2], p[3], p[4], p[5] == 1, new Rng(p[1]), dt);
+                    Tensor x = Tensor.randn(new Rng(16), dt, 1.0, p[6], p[0], p[7], p[8]);
+                    if (ties) { // small integers: many conv outputs exactly 0 (the kink)
+                        try (Autograd.Scope s = Autograd.noGrad()) {
+                            Rng r = new Rng(17);
+                            for (Tensor t : List.of(x, conv.parameter("weight"))) {
+                                for (int i = 0; i < t.numel(); i++) {
+                                    t.setFlat(i, r.nextInt(3) - 1);
+                                }
+                            }
+                            if (p[5] == 1) {
+                                conv.parameter("bias").fill_(0);
+                            }
+                        }
+                    }
+                    String what = dt + " conv+relu " + java.util.Arrays.toString(p) + (ties ? " with ties" : "");
+                    Tensor a, b;
+                    try (Autograd.Scope s = Autograd.noGrad()) {
+                        a = conv.forwardRelu(x);
+                        b = conv.forward(x).relu();
+                    }
+                    assertClose(b, a, 0, what + " values");
+                    Tensor[] ref = grads(conv, x, t -> conv.forwardComposite(t).relu(), false);
+                    Tensor[] fast = grads(conv, x, conv::forwardRelu, false);
+                    Tensor[] rec = grads(conv, x, conv::forwardRelu, true);
+                    int red = Math.max(p[6] * p[7] * p[8], p[1] * p[2] * p[2]);
+                    for (int i = 0; i < ref.length; i++) {
+                        assertClose(ref[i], fast[i], tol(dt, red), what + " gradient " + i + " (fast path)");
+                        assertClose(ref[i], rec[i], tol(dt, red), what + " gradient " + i + " (createGraph path)");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void convReluHvpMatchesTheTwoOps() {
+        int[] p = CONVS[1];
+        Conv2d conv = new Conv2d(p[0], p[1], p[2], p[3], p[4], true, new Rng(4), DType.F64);
+        Tensor x = Tensor.randn(new Rng(18), DType.F64, 1.0, p[6], p[0], p[7], p[8]);
+        Tensor[] params = conv.parameters().toArray(new Tensor[0]);
+        Tensor[] v = new Tensor[params.length];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = Tensor.randn(new Rng(30 + i), DType.F64, 1.0, params[i].shape().toArray());
+        }
+        Tensor[] fused = Autograd.hvp(q -> conv.forwardRelu(x).tanh().sum(), params, v);
+        Tensor[] comp = Autograd.hvp(q -> conv.forwardComposite(x).relu().tanh().sum(), params, v);
+        for (int i = 0; i < params.length; i++) {
+            assertClose(comp[i], fused[i], Tol.F64 * 1e3, "hvp conv+relu param " + i);
+        }
+    }
+
+    @Test
     void convMaxPoolRejectsBadShapes() {
         ConvGeometry g = ConvGeometry.square(3, 5, 5, 3, 2, 0); // 2x2 output
         Tensor w = Tensor.zeros(DType.F32, 4, 3, 3, 3);

@@ -116,6 +116,8 @@ class GradCheckTest {
         dev.sprout.backend.ConvGeometry cs = dev.sprout.backend.ConvGeometry.square(2, 6, 7, 3, 1, 1);
         c.put("conv2dMaxPool", new Case(() -> { Rng r = new Rng(32); return new Tensor[] {randn(r, 2, 2, 6, 7),
                 randn(r, 3, 2, 3, 3), randn(r, 3)}; }, x -> ConvOps.conv2dMaxPool(x[0], x[1], x[2], cs, 2, 2)));
+        c.put("conv2dRelu", new Case(() -> { Rng r = new Rng(33); return new Tensor[] {randn(r, 2, 2, 5, 4), randn(r, 3, 2, 3, 3),
+                randn(r, 3)}; }, x -> ConvOps.conv2dRelu(x[0], x[1], x[2], cg)));
         long seed = 100;
         for (Activation f : Activation.values()) {
             if (f == Activation.IDENTITY) {
@@ -246,7 +248,7 @@ class GradCheckTest {
     void checkerCoversEveryRegisteredOpAndNothingElse() {
         Set<String> caseNames = new HashSet<>(cases().keySet());
         assertEquals(Ops.REGISTERED, caseNames, "gradient-check cases must match the registered ops exactly");
-        // 32 structural/arithmetic ops + 5 activations (each with its derivative order as a parameter)
-        assertEquals(37, Ops.REGISTERED.size(), "number of registered differentiable ops");
+        // 33 structural/arithmetic ops + 5 activations (each with its derivative order as a parameter)
+        assertEquals(38, Ops.REGISTERED.size(), "number of registered differentiable ops");
     }
 }

@@ -15,9 +15,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@link Sequential} runs a ReLU followed by a max pooling as pooling first ({@link Pool2d#commutesAfter}), and a
- * convolution, ReLU and max pooling as the fused {@link Conv2d#forwardPooled} then the ReLU: values, gradients and
- * Hessian-vector products must equal those of the layers run one by one in their written order.
+ * {@link Sequential} runs a ReLU followed by a max pooling as pooling first ({@link Pool2d#commutesAfter}), a
+ * convolution, ReLU and max pooling as the fused {@link Conv2d#forwardPooled} then the ReLU, and a convolution and
+ * ReLU as the fused {@link Conv2d#forwardRelu}: values, gradients and Hessian-vector products must equal those of
+ * the layers run one by one in their written order.
  */
 class ReluPoolOrderTest {
 
@@ -32,7 +33,9 @@ class ReluPoolOrderTest {
             }
             conv.parameter("bias").fill_(0);
         }
-        return new Sequential(conv, Act.relu(), Pool2d.max(2), new Flatten(), new Linear(3 * 3 * 4, 4, true, new Rng(2), dt));
+        Conv2d second = new Conv2d(3, 3, 3, 1, 1, true, new Rng(6), dt);
+        return new Sequential(conv, Act.relu(), second, Act.relu(), Pool2d.max(2), new Flatten(),
+                new Linear(3 * 3 * 4, 4, true, new Rng(2), dt));
     }
 
     /** ReLU and pooling after something other than a convolution: only their order changes, nothing is fused. */
