@@ -4,6 +4,7 @@ import dev.sprout.backend.Backend;
 import dev.sprout.backend.Backends;
 import dev.sprout.backend.ConvGeometry;
 import dev.sprout.backend.GemmShape;
+import dev.sprout.backend.java.Parallel;
 import dev.sprout.tensor.DType;
 import dev.sprout.tensor.Index;
 import dev.sprout.tensor.Kernels;
@@ -83,45 +84,47 @@ public final class ConvOps {
         boolean f64 = x.dtype() == DType.F64;
         Object xs = data(xc), ws = data(wc), ys = data(out);
         boolean direct = identityColumns(g);
-        Object col = direct ? null : alloc(f64, rows * l);
         Tensor bc = b == null ? null : b.contiguousData();
         GemmShape s = GemmShape.of(false, false, o, l, rows);
         double beta = b != null ? 1 : 0;
-        for (int i = 0; i < n; i++) {
-            int xOff = xc.offset() + i * g.imageSize();
-            if (bc != null) { // the image's output rows start as their bias (in cache when the gemm adds onto them)
-                for (int r = 0; r < o; r++) {
-                    int at = (i * o + r) * l;
-                    if (f64) {
-                        java.util.Arrays.fill((double[]) ys, at, at + l, bc.storage().doubles()[bc.offset() + r]);
-                    } else {
-                        java.util.Arrays.fill((float[]) ys, at, at + l, bc.storage().floats()[bc.offset() + r]);
+        Parallel.forRange(n, be.threads(), imageWork(1, o, rows, l), (lo, hi) -> {
+            Object col = direct ? null : alloc(f64, rows * l);
+            for (int i = lo; i < hi; i++) {
+                int xOff = xc.offset() + i * g.imageSize();
+                if (bc != null) { // the image's output rows start as their bias (in cache when the gemm adds onto them)
+                    for (int r = 0; r < o; r++) {
+                        int at = (i * o + r) * l;
+                        if (f64) {
+                            java.util.Arrays.fill((double[]) ys, at, at + l, bc.storage().doubles()[bc.offset() + r]);
+                        } else {
+                            java.util.Arrays.fill((float[]) ys, at, at + l, bc.storage().floats()[bc.offset() + r]);
+                        }
                     }
                 }
-            }
-            if (direct) {
-                gemm(be, s, ws, wc.offset(), xs, xOff, beta, ys, i * o * l);
-            } else {
-                im2col(be, g, xs, xOff, col);
-                gemm(be, s, ws, wc.offset(), col, 0, beta, ys, i * o * l);
-            }
-            if (relu) { // z > 0 ? z : 0 (NaN -> 0); Math.max has no branch on the (unpredictable) sign
-                int from = i * o * l, to = from + o * l;
-                if (f64) {
-                    double[] y = (double[]) ys;
-                    for (int j = from; j < to; j++) {
-                        double r = Math.max(y[j], 0.0);
-                        y[j] = r == r ? r : 0.0;
-                    }
+                if (direct) {
+                    gemm(be, s, ws, wc.offset(), xs, xOff, beta, ys, i * o * l);
                 } else {
-                    float[] y = (float[]) ys;
-                    for (int j = from; j < to; j++) {
-                        float r = Math.max(y[j], 0f);
-                        y[j] = r == r ? r : 0f;
+                    im2col(be, g, xs, xOff, col);
+                    gemm(be, s, ws, wc.offset(), col, 0, beta, ys, i * o * l);
+                }
+                if (relu) { // z > 0 ? z : 0 (NaN -> 0); Math.max has no branch on the (unpredictable) sign
+                    int from = i * o * l, to = from + o * l;
+                    if (f64) {
+                        double[] y = (double[]) ys;
+                        for (int j = from; j < to; j++) {
+                            double r = Math.max(y[j], 0.0);
+                            y[j] = r == r ? r : 0.0;
+                        }
+                    } else {
+                        float[] y = (float[]) ys;
+                        for (int j = from; j < to; j++) {
+                            float r = Math.max(y[j], 0f);
+                            y[j] = r == r ? r : 0f;
+                        }
                     }
                 }
             }
-        }
+        });
         return out;
     }
 
@@ -161,8 +164,9 @@ public final class ConvOps {
 
     /**
      * First-order conv2d backward, image by image: {@code gW^T += col_i gY_i^T}, {@code gX_i = col2im(W^T gY_i)}.
-     * {@code gys} is the array image gradients are read from (the given scratch, or a tensor's storage); the bias
-     * gradient is the sum of their rows.
+     * {@code gys} is the array image gradients are read from (a tensor's storage), or null for a scratch of
+     * {@code [O, L]} per chunk of images that {@code gyAt} fills; the bias gradient is the sum of their rows.
+     * Chunks of images run on the backend's threads (each with its own scratch and accumulators).
      */
     private static Tensor[] fastBackward(Tensor x, Tensor w, Tensor b, ConvGeometry g, ImageGradient gyAt, Object gys) {
         boolean needX = x.requiresGrad(), needW = w.requiresGrad(), needB = b != null && b.requiresGrad();
@@ -174,52 +178,87 @@ public final class ConvOps {
         Tensor gx = needX ? Tensor.zeros(x.dtype(), x.shape()) : null;
         Tensor gw = needW ? Tensor.zeros(w.dtype(), w.shape()) : null;
         Tensor gb = needB ? Tensor.zeros(b.dtype(), b.shape()) : null;
+        if (!(needW || needX || needB)) {
+            return b == null ? new Tensor[] {gx, gw} : new Tensor[] {gx, gw, gb};
+        }
         boolean direct = identityColumns(g);
-        // one scratch matrix for the image's columns, then for its column gradient (half the cache footprint)
-        Object col = (needW || needX) && !direct ? alloc(f64, rows * l) : null, dcol = col;
         // gW^T += col_i (rows x L) * gY_i^T (L x O): packing the transposed operand is cheaper with O < rows
         GemmShape sw = GemmShape.of(false, true, rows, o, l);
-        Object gwt = needW ? alloc(f64, rows * o) : null;
         GemmShape sx = GemmShape.of(true, false, rows, l, o);  // dcol = W^T (rows x O) * gY_i (O x L)
-        Object rs = needB ? alloc(f64, o) : null;
-        for (int i = 0; i < n && (needW || needX || needB); i++) {
-            int xOff = xc.offset() + i * g.imageSize(), yOff = gyAt.at(i, gys);
-            if (needB) { // row sums of the image's gradient [O, L]
-                if (f64) {
-                    be.sumAxis((double[]) gys, yOff, o, l, 1, (double[]) rs, 0);
-                    double[] r = (double[]) rs, d = gb.storage().doubles();
-                    for (int c = 0; c < o; c++) {
-                        d[c] += r[c];
+        Object gwt = needW ? alloc(f64, rows * o) : null, gbs = needB ? alloc(f64, o) : null, lock = new Object();
+        Parallel.forRange(n, be.threads(), imageWork(2, o, rows, l), (lo, hi) -> {
+            // per chunk: one scratch matrix for the image's columns, then for its column gradient (half the cache
+            // footprint), the image gradient's scratch if the caller fills one, and private accumulators
+            Object col = (needW || needX) && !direct ? alloc(f64, rows * l) : null, dcol = col;
+            Object gsrc = gys != null ? gys : alloc(f64, o * l);
+            Object gwtLocal = needW ? alloc(f64, rows * o) : null, gbLocal = needB ? alloc(f64, o) : null;
+            Object rs = needB ? alloc(f64, o) : null;
+            for (int i = lo; i < hi; i++) {
+                int xOff = xc.offset() + i * g.imageSize(), yOff = gyAt.at(i, gsrc);
+                if (needB) { // row sums of the image's gradient [O, L]
+                    if (f64) {
+                        be.sumAxis((double[]) gsrc, yOff, o, l, 1, (double[]) rs, 0);
+                    } else {
+                        be.sumAxis((float[]) gsrc, yOff, o, l, 1, (float[]) rs, 0);
                     }
-                } else {
-                    be.sumAxis((float[]) gys, yOff, o, l, 1, (float[]) rs, 0);
-                    float[] r = (float[]) rs, d = gb.storage().floats();
-                    for (int c = 0; c < o; c++) {
-                        d[c] += r[c];
+                    addInto(rs, gbLocal);
+                }
+                if (needW) {
+                    if (direct) {
+                        gemm(be, sw, xs, xOff, gsrc, yOff, 1, gwtLocal, 0);
+                    } else {
+                        im2col(be, g, xs, xOff, col);
+                        gemm(be, sw, col, 0, gsrc, yOff, 1, gwtLocal, 0);
+                    }
+                }
+                if (needX) {
+                    if (direct) {
+                        gemm(be, sx, ws, wc.offset(), gsrc, yOff, 0, data(gx), i * g.imageSize());
+                    } else {
+                        gemm(be, sx, ws, wc.offset(), gsrc, yOff, 0, dcol, 0);
+                        col2im(be, g, dcol, data(gx), i * g.imageSize());
                     }
                 }
             }
-            if (needW) {
-                if (direct) {
-                    gemm(be, sw, xs, xOff, gys, yOff, 1, gwt, 0);
-                } else {
-                    im2col(be, g, xs, xOff, col);
-                    gemm(be, sw, col, 0, gys, yOff, 1, gwt, 0);
+            synchronized (lock) {
+                if (needW) {
+                    addInto(gwtLocal, gwt);
+                }
+                if (needB) {
+                    addInto(gbLocal, gbs);
                 }
             }
-            if (needX) {
-                if (direct) {
-                    gemm(be, sx, ws, wc.offset(), gys, yOff, 0, data(gx), i * g.imageSize());
-                } else {
-                    gemm(be, sx, ws, wc.offset(), gys, yOff, 0, dcol, 0);
-                    col2im(be, g, dcol, data(gx), i * g.imageSize());
-                }
-            }
-        }
+        });
         if (needW) {
             transpose(gwt, rows, o, data(gw));
         }
+        if (needB) {
+            addInto(gbs, data(gb));
+        }
         return b == null ? new Tensor[] {gx, gw} : new Tensor[] {gx, gw, gb};
+    }
+
+    /**
+     * Work of one image's share of a conv pass ({@code products} gemms of {@code 2 o rows l} flops each) in the
+     * scalar-flop units of {@link Parallel#forRange}; native and vector gemms run ~20x faster than its scalar rate.
+     */
+    private static double imageWork(int products, int o, int rows, int l) {
+        return products * 2.0 * o * rows * l / 20;
+    }
+
+    /** {@code dst[i] += src[i]} over all of {@code src}. */
+    private static void addInto(Object src, Object dst) {
+        if (src instanceof double[] s) {
+            double[] d = (double[]) dst;
+            for (int i = 0; i < s.length; i++) {
+                d[i] += s[i];
+            }
+        } else {
+            float[] s = (float[]) src, d = (float[]) dst;
+            for (int i = 0; i < s.length; i++) {
+                d[i] += s[i];
+            }
+        }
     }
 
     // ------------------------------------------------------------------------------------------ conv2d + ReLU
@@ -261,7 +300,7 @@ public final class ConvOps {
                     }
                 }
                 return 0;
-            }, alloc(f64, per));
+            }, null);
         }, inputs);
     }
 
@@ -292,32 +331,34 @@ public final class ConvOps {
         boolean f64 = x.dtype() == DType.F64;
         Object xs = data(xc), ws = data(wc), ys = data(out);
         boolean direct = identityColumns(g);
-        Object col = direct ? null : alloc(f64, rows * l), z = alloc(f64, o * l);
         Tensor bc = b == null ? null : b.contiguousData();
         GemmShape s = GemmShape.of(false, false, o, l, rows);
-        for (int i = 0; i < n; i++) {
-            int xOff = xc.offset() + i * g.imageSize();
-            for (int r = 0; r < o; r++) {
-                if (f64) {
-                    java.util.Arrays.fill((double[]) z, r * l, (r + 1) * l, bc == null ? 0 : bc.storage().doubles()[bc.offset() + r]);
+        Parallel.forRange(n, be.threads(), imageWork(1, o, rows, l), (lo, hi) -> {
+            Object col = direct ? null : alloc(f64, rows * l), z = alloc(f64, o * l);
+            for (int i = lo; i < hi; i++) {
+                int xOff = xc.offset() + i * g.imageSize();
+                for (int r = 0; r < o; r++) {
+                    if (f64) {
+                        java.util.Arrays.fill((double[]) z, r * l, (r + 1) * l, bc == null ? 0 : bc.storage().doubles()[bc.offset() + r]);
+                    } else {
+                        java.util.Arrays.fill((float[]) z, r * l, (r + 1) * l, bc == null ? 0 : bc.storage().floats()[bc.offset() + r]);
+                    }
+                }
+                if (direct) {
+                    gemm(be, s, ws, wc.offset(), xs, xOff, 1, z, 0);
                 } else {
-                    java.util.Arrays.fill((float[]) z, r * l, (r + 1) * l, bc == null ? 0 : bc.storage().floats()[bc.offset() + r]);
+                    im2col(be, g, xs, xOff, col);
+                    gemm(be, s, ws, wc.offset(), col, 0, 1, z, 0);
+                }
+                if (f64) {
+                    p.maxF64((double[]) z, 0, (double[]) ys, i * per);
+                    p.argF64((double[]) z, 0, (double[]) ys, i * per, arg);
+                } else {
+                    p.maxF32((float[]) z, 0, (float[]) ys, i * per);
+                    p.argF32((float[]) z, 0, (float[]) ys, i * per, arg);
                 }
             }
-            if (direct) {
-                gemm(be, s, ws, wc.offset(), xs, xOff, 1, z, 0);
-            } else {
-                im2col(be, g, xs, xOff, col);
-                gemm(be, s, ws, wc.offset(), col, 0, 1, z, 0);
-            }
-            if (f64) {
-                p.maxF64((double[]) z, 0, (double[]) ys, i * per);
-                p.argF64((double[]) z, 0, (double[]) ys, i * per, arg);
-            } else {
-                p.maxF32((float[]) z, 0, (float[]) ys, i * per);
-                p.argF32((float[]) z, 0, (float[]) ys, i * per, arg);
-            }
-        }
+        });
         Tensor[] inputs = b == null ? new Tensor[] {x, w} : new Tensor[] {x, w, b};
         return Ops.record("conv2dMaxPool", out, gy -> {
             if (Autograd.isRecording()) { // the pooled gradient scattered to the conv output, then conv2d's rule
@@ -348,7 +389,7 @@ public final class ConvOps {
                     }
                 }
                 return 0;
-            }, alloc(f64, o * l));
+            }, null);
         }, inputs);
     }
 

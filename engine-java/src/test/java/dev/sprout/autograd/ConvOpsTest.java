@@ -1,6 +1,9 @@
 package dev.sprout.autograd;
 
+import dev.sprout.backend.Backend;
+import dev.sprout.backend.Backends;
 import dev.sprout.backend.ConvGeometry;
+import dev.sprout.backend.java.JavaBackend;
 import dev.sprout.nn.Conv2d;
 import dev.sprout.nn.Pool2d;
 import dev.sprout.tensor.DType;
@@ -366,6 +369,38 @@ class ConvOpsTest {
         Tensor[] comp = Autograd.hvp(q -> conv.forwardComposite(x).relu().tanh().sum(), params, v);
         for (int i = 0; i < params.length; i++) {
             assertClose(comp[i], fused[i], Tol.F64 * 1e3, "hvp conv+relu param " + i);
+        }
+    }
+
+    /** Chunks of images on two threads (private scratch and accumulators) give the one-thread results. */
+    @Test
+    void fusedOpsAgreeOnOneAndTwoThreads() {
+        Backend before = Backends.current();
+        try {
+            Conv2d conv = new Conv2d(32, 64, 3, 1, 1, true, new Rng(40), DType.F32);
+            Pool2d pool = Pool2d.max(2);
+            Tensor x = Tensor.randn(new Rng(41), DType.F32, 1.0, 12, 32, 28, 28);
+            List<Function<Tensor, Tensor>> fs = List.of(conv::forward, conv::forwardRelu, t -> conv.forwardPooled(t, pool));
+            for (int k = 0; k < fs.size(); k++) {
+                Backends.use(new JavaBackend(1));
+                Tensor y1;
+                try (Autograd.Scope s = Autograd.noGrad()) {
+                    y1 = fs.get(k).apply(x);
+                }
+                Tensor[] g1 = grads(conv, x, fs.get(k), false);
+                Backends.use(new JavaBackend(2));
+                Tensor y2;
+                try (Autograd.Scope s = Autograd.noGrad()) {
+                    y2 = fs.get(k).apply(x);
+                }
+                Tensor[] g2 = grads(conv, x, fs.get(k), false);
+                assertClose(y1, y2, 0, "fused op " + k + " values on 2 threads");
+                for (int i = 0; i < g1.length; i++) {
+                    assertClose(g1[i], g2[i], tol(DType.F32, 12 * 28 * 28), "fused op " + k + " gradient " + i + " on 2 threads");
+                }
+            }
+        } finally {
+            Backends.use(before);
         }
     }
 
