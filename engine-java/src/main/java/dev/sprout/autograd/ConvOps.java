@@ -13,12 +13,14 @@ import dev.sprout.tensor.ShapeException;
 import dev.sprout.tensor.Tensor;
 
 /**
- * Fused convolution and pooling ops. They compute the same values as the composite forms built from
- * {@link Ops#im2col}, {@link Ops#matmul}, {@link Ops#add} and {@link Ops#max}, without materialising the whole
- * column tensor: each image is unfolded into a scratch buffer that stays in cache, multiplied, and dropped; the
- * backward pass unfolds it again.
+ * Fused convolution and pooling ops: {@link #conv2d} (bias included), {@link #conv2dRelu}, {@link #conv2dMaxPool}
+ * and {@link #maxPool2d}. They compute the same values as the composite forms built from {@link Ops#im2col},
+ * {@link Ops#matmul}, {@link Ops#add}, {@link Ops#activation} and {@link Ops#max}, without materialising the whole
+ * column tensor: each image is unfolded into a scratch buffer that stays in cache, multiplied, rectified or
+ * pooled, and dropped; the backward pass unfolds it again. Chunks of images run on the backend's threads where a
+ * chunk holds about 1 ms of work ({@link Parallel#forRange}).
  *
- * <p>Both ops stay differentiable to any order: a backward rule that runs while gradients are recorded
+ * <p>All stay differentiable to any order: a backward rule that runs while gradients are recorded
  * ({@code createGraph}, as in Hessian-vector products) is written with the composite differentiable ops;
  * the first-order backward (no recording) uses the fast per-image kernels. Tests check that both agree.
  */
