@@ -30,7 +30,7 @@ public final class Ops {
     static {
         NAMES.addAll(Arrays.asList("add", "sub", "mul", "div", "neg", "scale", "exp", "log", "sqrt", "pow", "abs", "sin",
                 "cos", "matmul", "dot", "sum", "max", "reshape", "permute", "slice", "embed", "expand", "sumTo", "contiguous",
-                "gather", "scatterAdd", "concat", "where", "im2col", "col2im"));
+                "gather", "scatterAdd", "concat", "where", "im2col", "col2im", "conv2d", "maxpool2d", "conv2dMaxPool", "conv2dRelu"));
         for (Activation f : Activation.values()) {
             if (f != Activation.IDENTITY) {
                 NAMES.add(activationName(f));
@@ -48,7 +48,8 @@ public final class Ops {
 
     // ------------------------------------------------------------------------------------------ recording
 
-    private static Tensor record(String op, Tensor out, Node.Backward backward, Tensor... inputs) {
+    /** Attaches a backward rule to {@code out} when recording; {@code op} must be registered (also used by {@link ConvOps}). */
+    static Tensor record(String op, Tensor out, Node.Backward backward, Tensor... inputs) {
         if (!NAMES.contains(op)) {
             throw new IllegalStateException("op " + op + " is not registered in Ops.REGISTERED");
         }

@@ -1,5 +1,6 @@
 package dev.sprout.nn;
 
+import dev.sprout.autograd.ConvOps;
 import dev.sprout.autograd.Ops;
 import dev.sprout.backend.ConvGeometry;
 import dev.sprout.tensor.DType;
@@ -11,8 +12,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * 2-D convolution lowered to a matrix product: the input is unfolded by the backend's im2col into
- * {@code [N, C*k*k, outH*outW]} and multiplied by the weight viewed as {@code [out, C*k*k]} (one gemm batch).
+ * 2-D convolution lowered to matrix products by the fused {@link ConvOps#conv2d}: each image is unfolded by the
+ * backend's im2col into {@code [C*k*k, outH*outW]} (a scratch buffer that stays in cache) and multiplied by the
+ * weight viewed as {@code [out, C*k*k]}, with the bias as the product's initial value. {@link #forwardComposite}
+ * is the same computation from separate ops.
  * Weight {@code [out, in, k, k]}: filter i (a row of the viewed weight) is neuron i's incoming vector.
  */
 public final class Conv2d extends Module {
@@ -69,6 +72,41 @@ public final class Conv2d extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
+        if (x.rank() != 4 || x.dim(1) != in) {
+            throw new ShapeException("conv2d(" + in + "->" + out + "): input " + x.describe() + " must be [N, " + in + ", H, W]");
+        }
+        ConvGeometry g = geometry(x.dim(2), x.dim(3));
+        return ConvOps.conv2d(x, parameter("weight"), bias ? parameter("bias") : null, g);
+    }
+
+    /** {@code relu(forward(x))} by the fused {@link ConvOps#conv2dRelu} (the ReLU applied to each image in cache). */
+    public Tensor forwardRelu(Tensor x) {
+        if (x.rank() != 4 || x.dim(1) != in) {
+            throw new ShapeException("conv2d(" + in + "->" + out + "): input " + x.describe() + " must be [N, " + in + ", H, W]");
+        }
+        return ConvOps.conv2dRelu(x, parameter("weight"), bias ? parameter("bias") : null, geometry(x.dim(2), x.dim(3)));
+    }
+
+    /**
+     * {@code pool.forward(forward(x))} for a max pooling, by the fused {@link ConvOps#conv2dMaxPool} (the
+     * convolution's output is pooled image by image and never stored whole).
+     */
+    public Tensor forwardPooled(Tensor x, Pool2d pool) {
+        if (!pool.isMax()) {
+            throw new IllegalArgumentException("conv2d: forwardPooled needs a max pooling, got " + pool.type());
+        }
+        if (x.rank() != 4 || x.dim(1) != in) {
+            throw new ShapeException("conv2d(" + in + "->" + out + "): input " + x.describe() + " must be [N, " + in + ", H, W]");
+        }
+        ConvGeometry g = geometry(x.dim(2), x.dim(3));
+        return ConvOps.conv2dMaxPool(x, parameter("weight"), bias ? parameter("bias") : null, g, pool.kernel(), pool.stride());
+    }
+
+    /**
+     * The composite form of {@link #forward}: im2col of the whole batch, one batched matrix product and a
+     * broadcast bias add. Same values and gradients, more memory; kept as the reference the fused op is tested against.
+     */
+    public Tensor forwardComposite(Tensor x) {
         if (x.rank() != 4 || x.dim(1) != in) {
             throw new ShapeException("conv2d(" + in + "->" + out + "): input " + x.describe() + " must be [N, " + in + ", H, W]");
         }

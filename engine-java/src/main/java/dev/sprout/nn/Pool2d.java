@@ -1,6 +1,8 @@
 package dev.sprout.nn;
 
+import dev.sprout.autograd.ConvOps;
 import dev.sprout.autograd.Ops;
+import dev.sprout.backend.Activation;
 import dev.sprout.backend.ConvGeometry;
 import dev.sprout.tensor.ShapeException;
 import dev.sprout.tensor.Tensor;
@@ -9,9 +11,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Max or average pooling over {@code k x k} windows with a stride (no padding). Each channel is unfolded by
- * im2col as a one-channel image, then reduced over the window axis, so the gradient comes from the same
- * differentiable ops (max routes it to the first maximal element of each window).
+ * Max or average pooling over {@code k x k} windows with a stride (no padding). Max pooling is the fused
+ * {@link ConvOps#maxPool2d} (the gradient goes to the first maximal element of each window); average pooling,
+ * and {@link #forwardComposite} for both, unfold each channel by im2col as a one-channel image and reduce over the
+ * window axis with differentiable ops.
  */
 public final class Pool2d extends Module {
     private final boolean max;
@@ -37,6 +40,18 @@ public final class Pool2d extends Module {
     @Override
     public Tensor forward(Tensor x) {
         requireRank(type(), x, 4, "[N, C, H, W]");
+        if (x.dim(2) < kernel || x.dim(3) < kernel) {
+            throw new ShapeException(type() + ": window " + kernel + " larger than input " + x.describe());
+        }
+        if (max) {
+            return ConvOps.maxPool2d(x, kernel, stride);
+        }
+        return forwardComposite(x);
+    }
+
+    /** The composite form: im2col of every channel as a one-channel image, then max or mean over the window axis. */
+    public Tensor forwardComposite(Tensor x) {
+        requireRank(type(), x, 4, "[N, C, H, W]");
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
         if (h < kernel || w < kernel) {
             throw new ShapeException(type() + ": window " + kernel + " larger than input " + x.describe());
@@ -45,6 +60,29 @@ public final class Pool2d extends Module {
         Tensor cols = Ops.im2col(x.reshape(n * c, 1, h, w), g);            // [N*C, k*k, L]
         Tensor r = max ? cols.max(1, false) : cols.mean(1, false);          // [N*C, L]
         return r.reshape(n, c, g.outH(), g.outW());
+    }
+
+    public boolean isMax() {
+        return max;
+    }
+
+    public int kernel() {
+        return kernel;
+    }
+
+    public int stride() {
+        return stride;
+    }
+
+    /**
+     * Whether {@code act} followed by {@code next} may run as {@code act(next(x))}: a ReLU then a max pooling. Max
+     * pooling commutes with ReLU (monotone), so pooling first gives the same values and the same gradients (the
+     * gradient of a window goes to its first maximum times {@code relu'} there, which is 0 exactly when the window
+     * maximum is {@code <= 0}, in both orders) while the ReLU and its backward touch {@code 1/k^2} of the elements.
+     * Only inputs holding NaN can differ ({@code relu(NaN) = 0}).
+     */
+    public static boolean commutesAfter(Module act, Module next) {
+        return act instanceof Act a && a.function() == Activation.RELU && next instanceof Pool2d p && p.max;
     }
 
     @Override

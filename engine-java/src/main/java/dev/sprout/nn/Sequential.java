@@ -1,5 +1,6 @@
 package dev.sprout.nn;
 
+import dev.sprout.backend.Activation;
 import dev.sprout.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -73,8 +74,21 @@ public final class Sequential extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        for (Module m : layers) {
-            x = m.forward(x);
+        for (int i = 0; i < layers.size(); i++) {
+            Module m = layers.get(i);
+            if (m instanceof Conv2d c && i + 2 < layers.size() && Pool2d.commutesAfter(layers.get(i + 1), layers.get(i + 2))) {
+                // conv, ReLU, max pooling: the pooling fused into the conv, then the ReLU (same result)
+                x = layers.get(i + 1).forward(c.forwardPooled(x, (Pool2d) layers.get(i + 2)));
+                i += 2;
+            } else if (m instanceof Conv2d c && i + 1 < layers.size() && layers.get(i + 1) instanceof Act a
+                    && a.function() == Activation.RELU) {
+                x = c.forwardRelu(x); // conv then ReLU, fused (same result)
+                i++;
+            } else if (i + 1 < layers.size() && Pool2d.commutesAfter(m, layers.get(i + 1))) {
+                x = m.forward(layers.get(++i).forward(x)); // ReLU after max pooling: same result, 1/k^2 of the work
+            } else {
+                x = m.forward(x);
+            }
         }
         return x;
     }

@@ -109,6 +109,22 @@ class GradCheckTest {
         c.put("im2col", new Case(() -> new Tensor[] {randn(new Rng(28), 2, 2, 5, 4)}, x -> Ops.im2col(x[0], cg)));
         c.put("col2im", new Case(() -> new Tensor[] {randn(new Rng(29), 2, cg.colRows(), cg.colCols())},
                 x -> Ops.col2im(x[0], cg)));
+        c.put("conv2d", new Case(() -> { Rng r = new Rng(30); return new Tensor[] {randn(r, 2, 2, 5, 4), randn(r, 3, 2, 3, 3),
+                randn(r, 3)}; }, x -> ConvOps.conv2d(x[0], x[1], x[2], cg)));
+        // distinct values with gaps well above the finite-difference step, so no window has a tie
+        c.put("maxpool2d", new Case(() -> {
+            Tensor t = randn(new Rng(31), 2, 2, 5, 6);
+            for (int i = 0; i < t.numel(); i++) {
+                t.setFlat(i, t.getFlat(i) + 0.05 * i);
+            }
+            return new Tensor[] {t};
+        }, x -> ConvOps.maxPool2d(x[0], 2, 2).add(ConvOps.maxPool2d(x[0], 3, 2).sum())));
+        // random convolution outputs: no pooling window has a near-tie at the finite-difference step
+        dev.sprout.backend.ConvGeometry cs = dev.sprout.backend.ConvGeometry.square(2, 6, 7, 3, 1, 1);
+        c.put("conv2dMaxPool", new Case(() -> { Rng r = new Rng(32); return new Tensor[] {randn(r, 2, 2, 6, 7),
+                randn(r, 3, 2, 3, 3), randn(r, 3)}; }, x -> ConvOps.conv2dMaxPool(x[0], x[1], x[2], cs, 2, 2)));
+        c.put("conv2dRelu", new Case(() -> { Rng r = new Rng(33); return new Tensor[] {randn(r, 2, 2, 5, 4), randn(r, 3, 2, 3, 3),
+                randn(r, 3)}; }, x -> ConvOps.conv2dRelu(x[0], x[1], x[2], cg)));
         long seed = 100;
         for (Activation f : Activation.values()) {
             if (f == Activation.IDENTITY) {
@@ -239,7 +255,7 @@ class GradCheckTest {
     void checkerCoversEveryRegisteredOpAndNothingElse() {
         Set<String> caseNames = new HashSet<>(cases().keySet());
         assertEquals(Ops.REGISTERED, caseNames, "gradient-check cases must match the registered ops exactly");
-        // 30 structural/arithmetic ops + 5 activations (each with its derivative order as a parameter)
-        assertEquals(35, Ops.REGISTERED.size(), "number of registered differentiable ops");
+        // 34 structural/arithmetic ops + 5 activations (each with its derivative order as a parameter)
+        assertEquals(39, Ops.REGISTERED.size(), "number of registered differentiable ops");
     }
 }

@@ -301,8 +301,12 @@ class BackendConformanceTest {
         }
     }
 
+    /** The first and the last five have "same" geometry (stride 1, outW == W: the native band fast path). */
     static final ConvGeometry[] CONVS = {ConvGeometry.square(1, 28, 28, 3, 1, 1), ConvGeometry.square(32, 14, 14, 3, 2, 1),
-            ConvGeometry.square(3, 7, 9, 3, 1, 0), new ConvGeometry(2, 5, 8, 2, 3, 1, 2, 0, 1)};
+            ConvGeometry.square(3, 7, 9, 3, 1, 0), new ConvGeometry(2, 5, 8, 2, 3, 1, 2, 0, 1),
+            ConvGeometry.square(3, 7, 6, 5, 1, 2), ConvGeometry.square(2, 4, 9, 1, 1, 0),
+            new ConvGeometry(2, 3, 5, 5, 3, 1, 1, 4, 1), ConvGeometry.square(2, 1, 1, 3, 1, 1),
+            new ConvGeometry(3, 2, 37, 3, 3, 1, 1, 1, 1)};
 
     static void im2col(Backend be) {
         Rng r = new Rng(106);
