@@ -108,32 +108,6 @@ public final class FusedOps {
         }, x, gate);
     }
 
-    /**
-     * Max pooling of {@code [N, C, H, W]} with a {@code k x k} window and stride {@code k}, no padding (output
-     * {@code floor(H / k) x floor(W / k)}), as {@code Pool2d.max(k)}: the gradient goes to the first maximal element
-     * of each window in row-major window order.
-     */
-    public static Tensor maxPool(Tensor x, int k) {
-        if (x.rank() != 4 || k < 1 || x.dim(2) < k || x.dim(3) < k) {
-            throw new ShapeException("maxPool: window " + k + " for " + x.describe());
-        }
-        int planes = x.dim(0) * x.dim(1), h = x.dim(2), w = x.dim(3), oh = h / k, ow = w / k;
-        Buf xb = Buf.of(x);
-        Buf out = Buf.zeros(x.dtype(), planes * oh * ow);
-        int[] arg = new int[planes * oh * ow];
-        for (int pl = 0; pl < planes; pl++) {
-            out.maxPool(xb, pl * h * w, w, k, oh, ow, pl * oh * ow, arg);
-        }
-        Shape xs = x.shape();
-        return record("maxPool", out.tensor(Shape.of(x.dim(0), x.dim(1), oh, ow)), go -> {
-            firstOrderOnly("maxPool");
-            Buf gb = Buf.of(go);
-            Buf dx = Buf.zeros(x.dtype(), x.numel());
-            dx.scatter(gb, arg);
-            return new Tensor[] {dx.tensor(xs)};
-        }, x);
-    }
-
     // ------------------------------------------------------------------------------------------ plumbing
 
     private static int inner(Tensor t) {
@@ -149,19 +123,9 @@ public final class FusedOps {
         }
     }
 
+    /** Attaches the backward rule (these ops are not in the registry: their backward is first-order only). */
     private static Tensor record(String op, Tensor out, Node.Backward backward, Tensor... inputs) {
-        if (Autograd.isChecked()) {
-            Ops.checkFinite(op, out, inputs);
-        }
-        if (Autograd.isRecording()) {
-            for (Tensor in : inputs) {
-                if (in.requiresGrad()) {
-                    out.attach(new Node(op, inputs, backward));
-                    break;
-                }
-            }
-        }
-        return out;
+        return Ops.attach(op, out, backward, inputs);
     }
 
     /** Contiguous f32 or f64 data with its offset. */
@@ -348,71 +312,6 @@ public final class FusedOps {
                 dg += gv * x.round(act.eval(u, 0, beta));
             }
             return dg;
-        }
-
-        void maxPool(Buf x, int plane, int w, int k, int oh, int ow, int outAt, int[] arg) {
-            int o = outAt;
-            if (f != null && k == 2) {
-                float[] xf = x.f;
-                int xo = x.off;
-                for (int r = 0; r < oh; r++) {
-                    for (int q = 0; q < ow; q++, o++) {
-                        int i0 = plane + 2 * r * w + 2 * q, i2 = i0 + w;
-                        float v0 = xf[xo + i0], v1 = xf[xo + i0 + 1], v2 = xf[xo + i2], v3 = xf[xo + i2 + 1];
-                        if (Float.isNaN(v0) || Float.isNaN(v1) || Float.isNaN(v2) || Float.isNaN(v3)) {
-                            o = slowWindow(x, plane, w, k, r, q, o, arg) - 1;
-                            continue;
-                        }
-                        int best = i0;
-                        float m = v0;
-                        if (v1 > m) {
-                            m = v1;
-                            best = i0 + 1;
-                        }
-                        if (v2 > m) {
-                            m = v2;
-                            best = i2;
-                        }
-                        if (v3 > m) {
-                            m = v3;
-                            best = i2 + 1;
-                        }
-                        f[o] = m;
-                        arg[o] = best;
-                    }
-                }
-                return;
-            }
-            for (int r = 0; r < oh; r++) {
-                for (int q = 0; q < ow; q++) {
-                    o = slowWindow(x, plane, w, k, r, q, o, arg);
-                }
-            }
-        }
-
-        /** One window at output position {@code o}; returns {@code o + 1}. */
-        private int slowWindow(Buf x, int plane, int w, int k, int r, int q, int o, int[] arg) {
-            int best = plane + r * k * w + q * k;
-            double m = x.get(best);
-            for (int dy = 0; dy < k; dy++) {
-                int row = plane + (r * k + dy) * w + q * k;
-                for (int dx = 0; dx < k; dx++) {
-                    double v = x.get(row + dx);
-                    if (v > m || (Double.isNaN(v) && !Double.isNaN(m))) {
-                        m = v;
-                        best = row + dx;
-                    }
-                }
-            }
-            set(o, m);
-            arg[o] = best;
-            return o + 1;
-        }
-
-        void scatter(Buf src, int[] arg) {
-            for (int i = 0; i < arg.length; i++) {
-                add(arg[i], src.get(i));
-            }
         }
 
         /** A value as this buffer's precision stores it (f32 rounding for f32). */

@@ -53,6 +53,15 @@ public final class Ops {
         if (!NAMES.contains(op)) {
             throw new IllegalStateException("op " + op + " is not registered in Ops.REGISTERED");
         }
+        return attach(op, out, backward, inputs);
+    }
+
+    /**
+     * The recording step of {@link #record} without the registry check, for ops outside the gradient-check registry
+     * ({@link FusedOps}, whose backward rules are first-order only): checks {@code out} in checked mode and attaches
+     * the rule when recording and an input requires grad.
+     */
+    static Tensor attach(String op, Tensor out, Node.Backward backward, Tensor... inputs) {
         if (Autograd.isChecked()) {
             checkFinite(op, out, inputs);
         }

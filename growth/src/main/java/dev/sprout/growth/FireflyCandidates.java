@@ -445,14 +445,8 @@ public final class FireflyCandidates {
         }
     }
 
-    /** A pass-through layer; a max pool with stride = window by the fused {@link FusedOps#maxPool} (same result). */
+    /** A pass-through layer (batch norm, pooling, flatten) as it is; max pooling runs ConvOps' one-pass kernel. */
     private static Tensor passThrough(Module m, Tensor h) {
-        if (m instanceof Pool2d p && p.type().equals("maxpool2d") && h.rank() == 4) {
-            int kernel = ((Number) p.config().get("kernel")).intValue(), stride = ((Number) p.config().get("stride")).intValue();
-            if (kernel == stride && h.dim(2) >= kernel && h.dim(3) >= kernel) {
-                return FusedOps.maxPool(h, kernel);
-            }
-        }
         return m.forward(h);
     }
 
