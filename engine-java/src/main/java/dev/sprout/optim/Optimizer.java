@@ -202,7 +202,7 @@ public abstract class Optimizer {
                 }
                 Tensor work = p.isContiguous() ? p : p.contiguousData();
                 Tensor g = p.grad().contiguousData();
-                if (!(p.dtype() == DType.F32 && updateF32(work, g, s, stateNames, fresh))) {
+                if (!(p.dtype() == DType.F32 && stepF32(work, g, s, stateNames, fresh))) {
                     Elements[] se = new Elements[stateNames.size()];
                     for (int i = 0; i < se.length; i++) {
                         se[i] = Elements.of(s.get(stateNames.get(i)));
@@ -217,7 +217,8 @@ public abstract class Optimizer {
         steps++;
     }
 
-    private boolean updateF32(Tensor work, Tensor g, Map<String, Tensor> s, List<String> stateNames, boolean fresh) {
+    /** Unpacks parameter, gradient and state arrays for {@link #updateF32}. */
+    private boolean stepF32(Tensor work, Tensor g, Map<String, Tensor> s, List<String> stateNames, boolean fresh) {
         float[][] sa = new float[stateNames.size()][];
         int[] so = new int[sa.length];
         for (int i = 0; i < sa.length; i++) {

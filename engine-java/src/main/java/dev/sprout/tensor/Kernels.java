@@ -575,16 +575,15 @@ public final class Kernels {
     /** Elements per block of {@link #dot}'s f32 loop: float partial sums within a block, a double total across. */
     private static final int DOT_BLOCK = 4096;
 
-    /** {@code sum(a * b)} of two same-shape real tensors as a 0-d tensor; one pass when both are contiguous. */
+    /** {@code sum(a * b)} of two same-shape real tensors as a 0-d tensor, in one pass (strided operands copied first). */
     public static Tensor dot(Tensor a, Tensor b) {
         checkDType("dot", a, b);
         checkReal("dot", a);
         if (!a.shape().equals(b.shape())) {
             throw new ShapeException("dot: shapes differ: " + a.describe() + " . " + b.describe());
         }
-        if (!a.isContiguous() || !b.isContiguous()) {
-            return sum(binary(Binary.MUL, a, b), allAxes(a.rank()), false);
-        }
+        a = a.contiguousData();
+        b = b.contiguousData();
         int n = a.numel(), ao = a.offset(), bo = b.offset();
         double total = 0;
         if (a.dtype() == DType.F32) {
@@ -623,14 +622,6 @@ public final class Kernels {
             total = (s0 + s1) + (s2 + s3);
         }
         return Tensor.scalar(a.dtype(), total);
-    }
-
-    private static int[] allAxes(int rank) {
-        int[] axes = new int[rank];
-        for (int i = 0; i < rank; i++) {
-            axes[i] = i;
-        }
-        return axes;
     }
 
     public static Tensor sum(Tensor x, int[] axes, boolean keepDim) {

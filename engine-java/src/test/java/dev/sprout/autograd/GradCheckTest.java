@@ -83,7 +83,7 @@ class GradCheckTest {
         c.put("matmul", new Case(() -> { Rng r = new Rng(14);
                     return new Tensor[] {randn(r, 2, 3, 4), randn(r, 5, 4), randn(r, 2, 4, 3), randn(r, 4, 5)}; },
                 x -> x[0].matmul(x[1].transpose(0, 1)).add(x[2].transpose(1, 2).matmul(x[3]))));
-        // contiguous operands (fused loop) and a transposed one (product + sum)
+        // contiguous operands and a transposed one (copied row-major before the fused loop)
         c.put("dot", new Case(() -> { Rng r = new Rng(40);
                     return new Tensor[] {randn(r, 3, 4), randn(r, 3, 4), randn(r, 4, 3)}; },
                 x -> x[0].dot(x[1]).add(x[0].transpose(0, 1).dot(x[2]).mul(0.5))));
