@@ -36,8 +36,9 @@ template <> struct GemmBlocking<float> { static constexpr int MR = 6, NV = 2, KC
 template <> struct GemmBlocking<double> { static constexpr int MR = 6, NV = 2, KC = 256, NC = 256, MCP = 128; static constexpr bool DIRECT = false; };
 #endif
 
-// The MR x NR tile of C at c: C = alpha * (A panel x B panel) + beta * C, valid part mr x nr.
-template <typename T, int MR, int NV>
+// The MR x NR tile of C at c: C = alpha * (A panel x B panel) + beta * C, valid part mr x nr. The packed A panel
+// has AS values per depth step (AS = the blocking's MR; a kernel for fewer rows, MR < AS, reads the first MR of them).
+template <typename T, int MR, int NV, int AS = MR>
 static inline __attribute__((always_inline)) void gemmMicro(long kc, const T* __restrict a, const T* __restrict b,
                                                             T* c, long ldc, T alpha, T beta, int mr, int nr) {
     typedef Vec<T> VT;
@@ -59,7 +60,7 @@ static inline __attribute__((always_inline)) void gemmMicro(long kc, const T* __
 #pragma GCC unroll 4
             for (int v = 0; v < NV; v++) acc[i][v] = VT::fma(ai, bv[v], acc[i][v]);
         }
-        a += MR;
+        a += AS;
         b += NR;
     }
     V va = VT::set1(alpha);
@@ -103,6 +104,20 @@ static inline __attribute__((always_inline)) void gemmMicro(long kc, const T* __
         } else {
             for (int j = 0; j < nr; j++) ci[j] = ti[j] + beta * ci[j];
         }
+    }
+}
+
+// The last row panel of a block when it has mr < MR valid rows: the kernel for exactly mr rows (one instance per
+// count), so a partial panel costs its rows, not MR (m = 128 with MR = 14 is 9 full panels and one of 2 rows: the
+// padded kernel spent 9 % of the product on zero rows there).
+template <typename T, int R, int NV, int AS>
+static inline void gemmMicroRows(int mr, long kc, const T* a, const T* b, T* c, long ldc, T alpha, T beta, int nr) {
+    if constexpr (R > 0) {
+        if (mr == R) {
+            gemmMicro<T, R, NV, AS>(kc, a, b, c, ldc, alpha, beta, R, nr);
+            return;
+        }
+        gemmMicroRows<T, R - 1, NV, AS>(mr, kc, a, b, c, ldc, alpha, beta, nr);
     }
 }
 
@@ -368,9 +383,17 @@ static void gemmOne(bool ta, bool tb, long m, long n, long k, T alpha, const T* 
                     int mr = (int) std::min<long>(MR, mc - ir);
                     const T* ap = pa + ir * kc;
                     T* crow = c + (ic + ir) * ldc + jc;
-                    for (long jr = 0; jr < nc; jr += NR) {
-                        int nr = (int) std::min<long>(NR, nc - jr);
-                        gemmMicro<T, MR, G::NV>(kc, ap, pb + jr * kc, crow + jr, ldc, alpha, betaHere, mr, nr);
+                    if (mr == MR) {
+                        for (long jr = 0; jr < nc; jr += NR) {
+                            int nr = (int) std::min<long>(NR, nc - jr);
+                            gemmMicro<T, MR, G::NV>(kc, ap, pb + jr * kc, crow + jr, ldc, alpha, betaHere, mr, nr);
+                        }
+                    } else {
+                        for (long jr = 0; jr < nc; jr += NR) {
+                            int nr = (int) std::min<long>(NR, nc - jr);
+                            gemmMicroRows<T, MR - 1, G::NV, MR>(mr, kc, ap, pb + jr * kc, crow + jr, ldc, alpha,
+                                                                 betaHere, nr);
+                        }
                     }
                 }
             }
