@@ -4,6 +4,8 @@
 // orders 0 and 1, same polynomial tables and Horner order above), then rounded to T. ReLU and identity, the
 // maps on every training step's hot path, have branch-free loops the compiler vectorises; the transcendental
 // ones call libm per element (a vectorised float tanh/sigmoid is follow-up work, see NativeBackend).
+// allFinite: whether x[0, n) holds no NaN or infinity (the optimizers' check of every gradient): x * 0 + s stays a
+// zero for finite x and turns NaN otherwise, in four vector accumulators; one test at the end, no branch per element.
 // sumAxis: x viewed as [outer, len, inner]; with inner == 1 a row is summed with one vector of independent
 // partial sums (reassociated, within the suite's k * eps tolerance); otherwise whole rows are added at once.
 
@@ -77,6 +79,25 @@ static void activation(int f, int order, T beta, const T* x, T* y, int n) {
 }
 
 #pragma GCC pop_options
+
+template <typename T>
+static bool allFinite(const T* x, long n) {
+    typedef Vec<T> VT;
+    typedef typename VT::V V;
+    constexpr int L = VT::L;
+    V z = VT::zero(), s0 = z, s1 = z, s2 = z, s3 = z;
+    long i = 0;
+    for (; i + 4 * L <= n; i += 4 * L) {
+        s0 = VT::fma(VT::load(x + i), z, s0);
+        s1 = VT::fma(VT::load(x + i + L), z, s1);
+        s2 = VT::fma(VT::load(x + i + 2 * L), z, s2);
+        s3 = VT::fma(VT::load(x + i + 3 * L), z, s3);
+    }
+    for (; i + L <= n; i += L) s0 = VT::fma(VT::load(x + i), z, s0);
+    T s = VT::sum(VT::add(VT::add(s0, s1), VT::add(s2, s3)));
+    for (; i < n; i++) s += x[i] * T(0);
+    return s == s;
+}
 
 template <typename T>
 static void sumAxis(const T* x, int outer, int len, int inner, T* out) {

@@ -163,6 +163,14 @@ inline void activationF64(int isa, int f, int order, double beta, const double* 
     SPROUT_DISPATCH(isa, activation<double>(f, order, beta, x + xOff, y + yOff, n));
 }
 
+inline bool allFiniteF32(int isa, const float* x, long long xOff, long long n) {
+    return SPROUT_DISPATCH(isa, allFinite<float>(x + xOff, n));
+}
+
+inline bool allFiniteF64(int isa, const double* x, long long xOff, long long n) {
+    return SPROUT_DISPATCH(isa, allFinite<double>(x + xOff, n));
+}
+
 inline void sumAxisF32(int isa, const float* x, long long xOff, int outer, int len, int inner, float* out,
                        long long outOff) {
     SPROUT_DISPATCH(isa, sumAxis<float>(x + xOff, outer, len, inner, out + outOff));

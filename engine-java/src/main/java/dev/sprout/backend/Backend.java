@@ -21,6 +21,55 @@ public interface Backend {
     /** Number of threads that kernels of this backend may use across independent work. */
     int threads();
 
+    // ---------------------------------------------------------------- finite check
+
+    /**
+     * Whether {@code a[off .. off + n)} holds only finite values (no NaN, no infinity): the check the optimizers run
+     * on every gradient before a step touches any parameter. This default is the reference, a scalar loop (the JIT
+     * does not vectorise it); backends may override it with a vectorised kernel.
+     */
+    default boolean allFinite(float[] a, int off, int n) {
+        Checks.notNull("allFinite", "a", a);
+        Checks.range("allFinite", "a", a.length, off, n);
+        // x * 0 is a signed zero for finite x and NaN otherwise; eight independent sums keep the adds in flight
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            int k = off + i;
+            s0 += a[k] * 0f;
+            s1 += a[k + 1] * 0f;
+            s2 += a[k + 2] * 0f;
+            s3 += a[k + 3] * 0f;
+            s4 += a[k + 4] * 0f;
+            s5 += a[k + 5] * 0f;
+            s6 += a[k + 6] * 0f;
+            s7 += a[k + 7] * 0f;
+        }
+        for (; i < n; i++) {
+            s0 += a[off + i] * 0f;
+        }
+        return !Float.isNaN(s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7);
+    }
+
+    /** {@link #allFinite(float[], int, int)} for f64. */
+    default boolean allFinite(double[] a, int off, int n) {
+        Checks.notNull("allFinite", "a", a);
+        Checks.range("allFinite", "a", a.length, off, n);
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
+            int k = off + i;
+            s0 += a[k] * 0.0;
+            s1 += a[k + 1] * 0.0;
+            s2 += a[k + 2] * 0.0;
+            s3 += a[k + 3] * 0.0;
+        }
+        for (; i < n; i++) {
+            s0 += a[off + i] * 0.0;
+        }
+        return !Double.isNaN(s0 + s1 + s2 + s3);
+    }
+
     // ---------------------------------------------------------------- matrix products
 
     void sgemm(GemmShape g, float alpha, float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff);

@@ -2,6 +2,7 @@ package dev.sprout.optim;
 
 import dev.sprout.autograd.Autograd;
 import dev.sprout.autograd.NonFiniteException;
+import dev.sprout.backend.Backends;
 import dev.sprout.nn.Module;
 import dev.sprout.tensor.DType;
 import dev.sprout.tensor.Shape;
@@ -234,7 +235,8 @@ public abstract class Optimizer {
 
     private static void checkFinite(String name, Tensor g) {
         Tensor c = g.contiguousData();
-        if (c.dtype() == DType.F32 && allFinite(c.storage().floats(), c.offset(), c.numel())) {
+        if (c.dtype() == DType.F32 ? Backends.current().allFinite(c.storage().floats(), c.offset(), c.numel())
+                : c.dtype() == DType.F64 && Backends.current().allFinite(c.storage().doubles(), c.offset(), c.numel())) {
             return;
         }
         Elements e = Elements.of(c);
@@ -247,31 +249,6 @@ public abstract class Optimizer {
                         + "; refusing to update");
             }
         }
-    }
-
-    /**
-     * Whether {@code a[off .. off+n)} holds no NaN or infinity: {@code x * 0} is a signed zero for finite {@code x}
-     * and NaN otherwise, summed in eight independent accumulators (one dependent add per element would cost four
-     * cycles each).
-     */
-    static boolean allFinite(float[] a, int off, int n) {
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-        int i = 0;
-        for (; i + 8 <= n; i += 8) {
-            int k = off + i;
-            s0 += a[k] * 0f;
-            s1 += a[k + 1] * 0f;
-            s2 += a[k + 2] * 0f;
-            s3 += a[k + 3] * 0f;
-            s4 += a[k + 4] * 0f;
-            s5 += a[k + 5] * 0f;
-            s6 += a[k + 6] * 0f;
-            s7 += a[k + 7] * 0f;
-        }
-        for (; i < n; i++) {
-            s0 += a[off + i] * 0f;
-        }
-        return !Float.isNaN(s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7);
     }
 
     private static int[] unravel(int flat, Shape s) {

@@ -25,6 +25,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -43,6 +44,7 @@ class BackendConformanceTest {
 
     static Map<String, Consumer<Backend>> kernels() {
         Map<String, Consumer<Backend>> k = new LinkedHashMap<>();
+        k.put("allFinite", BackendConformanceTest::allFinite);
         k.put("sgemm", BackendConformanceTest::sgemm);
         k.put("dgemm", BackendConformanceTest::dgemm);
         k.put("cgemm", BackendConformanceTest::cgemm);
@@ -70,7 +72,7 @@ class BackendConformanceTest {
         Set<String> covered = new TreeSet<>(kernels().keySet());
         covered.remove("badInput");
         assertEquals(spi, covered, "Backend SPI methods vs conformance checks");
-        assertEquals(11, covered.size());
+        assertEquals(12, covered.size());
     }
 
     @TestFactory
@@ -274,6 +276,49 @@ class BackendConformanceTest {
                 }
             }
         }
+    }
+
+    /**
+     * The finite check: NaN and both infinities found at the start, in the vector body and in the tail of lengths
+     * that straddle lanes, at an offset; finite extremes (+-MAX, subnormals, -0) pass; a range after the bad value
+     * passes; n = 0 is finite.
+     */
+    static void allFinite(Backend be) {
+        for (int n : new int[] {0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1003, 4099}) {
+            double[] ok = new double[n + 5];
+            float[] okf = new float[n + 5];
+            for (int i = 0; i < ok.length; i++) {
+                double v = switch (i % 4) {
+                    case 0 -> Double.MAX_VALUE;
+                    case 1 -> -Double.MIN_VALUE;
+                    case 2 -> -0.0;
+                    default -> i;
+                };
+                ok[i] = v;
+                okf[i] = i % 4 == 0 ? -Float.MAX_VALUE : i % 4 == 1 ? Float.MIN_VALUE : (float) v;
+            }
+            assertTrue(be.allFinite(ok, 3, n), be.name() + " allFinite f64 finite n=" + n);
+            assertTrue(be.allFinite(okf, 3, n), be.name() + " allFinite f32 finite n=" + n);
+            if (n == 0) {
+                continue;
+            }
+            for (int at : new int[] {0, n / 2, n - 1}) {
+                for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
+                    double[] a = ok.clone();
+                    float[] af = okf.clone();
+                    a[3 + at] = bad;
+                    af[3 + at] = (float) bad;
+                    String what = " n=" + n + " at=" + at + " value=" + bad;
+                    assertFalse(be.allFinite(a, 3, n), be.name() + " allFinite f64" + what);
+                    assertFalse(be.allFinite(af, 3, n), be.name() + " allFinite f32" + what);
+                    assertTrue(be.allFinite(a, 3 + at + 1, n - at - 1), be.name() + " allFinite f64 after" + what);
+                    assertTrue(be.allFinite(af, 3 + at + 1, n - at - 1), be.name() + " allFinite f32 after" + what);
+                }
+            }
+        }
+        // a value outside the range does not count
+        float[] edge = {Float.NaN, 1f, 2f, Float.POSITIVE_INFINITY};
+        assertTrue(be.allFinite(edge, 1, 2), be.name() + " allFinite reads only its range");
     }
 
     static void sumAxis(Backend be) {
@@ -550,5 +595,8 @@ class BackendConformanceTest {
         assertThrows(IndexOutOfBoundsException.class, () -> be.cgesv(3, 1, new float[18], 0, new float[5], 0));
         assertThrows(IndexOutOfBoundsException.class,
                 () -> be.im2col(ConvGeometry.square(1, 4, 4, 3, 1, 0), new float[15], 0, new float[36], 0));
+        assertThrows(IndexOutOfBoundsException.class, () -> be.allFinite(new float[8], 4, 5));
+        assertThrows(IndexOutOfBoundsException.class, () -> be.allFinite(new double[8], -1, 2));
+        assertThrows(NullPointerException.class, () -> be.allFinite((float[]) null, 0, 1));
     }
 }

@@ -24,7 +24,7 @@ import java.util.List;
  * kernel's speed). LU solves, pointwise maps, sums and im2col/col2im run on the calling thread (the first is
  * follow-up work; the others are memory-bound).
  *
- * <p>What runs natively, per kernel: all 11 SPI kernels (sgemm, dgemm, cgemm, activation f32/f64 orders 0..6,
+ * <p>What runs natively, per kernel: all 12 SPI kernels (allFinite, sgemm, dgemm, cgemm, activation f32/f64 orders 0..6,
  * sumAxis, im2col, col2im, weightedGram, symEig, gesv, cgesv). Performance state: sgemm/dgemm are packed and
  * register-blocked (see gemm.h); cgemm is 4 real products (4M); symEig is tridiagonalisation + implicit QL (see
  * eigen.h); gesv/cgesv are blocked LU with the trailing update as a gemm; activations other than ReLU/identity
@@ -102,7 +102,7 @@ public final class NativeBackend implements Backend {
 
     @Override
     public String describe() {
-        return "native C++ (JavaCPP, g++ -O3), " + isa.label() + " kernels, " + threads + " thread(s); all 11 SPI kernels native";
+        return "native C++ (JavaCPP, g++ -O3), " + isa.label() + " kernels, " + threads + " thread(s); all 12 SPI kernels native";
     }
 
     @Override
@@ -335,6 +335,20 @@ public final class NativeBackend implements Backend {
         if (n > 0) {
             NativeKernels.activationF64(isa.code, f.ordinal(), order, beta, x, xOff, y, yOff, n);
         }
+    }
+
+    @Override
+    public boolean allFinite(float[] a, int off, int n) {
+        Checks.notNull("allFinite", "a", a);
+        Checks.range("allFinite", "a", a.length, off, n);
+        return n == 0 || NativeKernels.allFiniteF32(isa.code, a, off, n);
+    }
+
+    @Override
+    public boolean allFinite(double[] a, int off, int n) {
+        Checks.notNull("allFinite", "a", a);
+        Checks.range("allFinite", "a", a.length, off, n);
+        return n == 0 || NativeKernels.allFiniteF64(isa.code, a, off, n);
     }
 
     @Override

@@ -68,6 +68,10 @@ final class NativeKernels {
     static native void activationF64(int isa, int f, int order, double beta, double[] x, long xOff, double[] y,
                                      long yOff, int n);
 
+    static native boolean allFiniteF32(int isa, float[] x, long xOff, long n);
+
+    static native boolean allFiniteF64(int isa, double[] x, long xOff, long n);
+
     static native void sumAxisF32(int isa, float[] x, long xOff, int outer, int len, int inner, float[] out, long outOff);
 
     static native void sumAxisF64(int isa, double[] x, long xOff, int outer, int len, int inner, double[] out,
