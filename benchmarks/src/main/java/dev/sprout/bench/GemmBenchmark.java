@@ -39,6 +39,11 @@ import java.util.concurrent.TimeUnit;
  * writes the summary JSON. The setup prints one {@code # sprout-bench:} line per trial with the OpenBLAS core (kernel
  * family), the native ISA or the Java kernel; the script reports them.
  *
+ * <p>{@code impl = native-vs-openblas} runs Sprout's native product and OpenBLAS's alternately within one invocation
+ * (the order flips every call) and times each separately ({@link Pair}: wall and CPU nanoseconds per side): both see
+ * the same moment's load, so their ratio holds on a shared machine where consecutive trials can differ by 2x (other
+ * tenants slow the core itself, and the CPU time with it). Its {@code flop} counter counts both products.
+ *
  * <p>Warm-up: {@link JavaGemm#warmUp()} for the Java kernel (Vector API code is ~1000x slower before C2 compiles
  * it), then 3 x 1 s of JMH warm-up iterations; measurement 3 x 1 s; one fork per trial. {@code n} may be set to any
  * value in [64, 2048] with {@code -p n=...}.
@@ -54,11 +59,12 @@ public class GemmBenchmark {
     public static final String NATIVE = "sprout-native";
     public static final String SPROUT = "sprout-java";
     public static final String OPENBLAS = "openblas";
+    public static final String INTERLEAVED = "native-vs-openblas";
 
     @Param({"64", "128", "256", "512", "1024", "2048"})
     public int n;
 
-    @Param({NATIVE, SPROUT, OPENBLAS})
+    @Param({NATIVE, SPROUT, OPENBLAS, INTERLEAVED})
     public String impl;
 
     @Param({"f32", "f64"})
@@ -86,6 +92,23 @@ public class GemmBenchmark {
             flop = 0;
         }
     }
+
+    /**
+     * Per-side times of the interleaved products ({@link #INTERLEAVED}), summed over an iteration: wall and CPU
+     * nanoseconds (CPU: this thread's at one kernel thread, the process's otherwise) and the number of pairs.
+     */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class Pair {
+        public long nativeNs, openblasNs, nativeCpuNs, openblasCpuNs, pairs;
+
+        @Setup(Level.Iteration)
+        public void reset() {
+            nativeNs = openblasNs = nativeCpuNs = openblasCpuNs = pairs = 0;
+        }
+    }
+
+    private boolean nativeFirst;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -120,34 +143,52 @@ public class GemmBenchmark {
                 nat = new NativeBackend(NativeBackend.best().isa(), threads);
                 System.out.println(head + " isa=" + nat.isa().label() + " describe=" + nat.describe());
                 break;
+            case INTERLEAVED:
+                nat = new NativeBackend(NativeBackend.best().isa(), threads);
+                openblasSetUp();
+                System.out.println(head + " isa=" + nat.isa().label() + " corename="
+                        + openblas_full.openblas_get_corename().getString() + " OPENBLAS_CORETYPE=" + System.getenv("OPENBLAS_CORETYPE"));
+                break;
             case SPROUT:
                 long ms = JavaGemm.warmUp().toMillis();
                 System.out.println(head + " kernel=" + JavaGemm.kernelDescription() + " warmUp=" + ms + "ms jdk=" + Runtime.version());
                 break;
             case OPENBLAS:
-                openblas_full.openblas_set_num_threads(threads);
-                if (f64) {
-                    pad = new DoublePointer(ad);
-                    pbd = new DoublePointer(bd);
-                    pcd = new DoublePointer((long) n * n);
-                } else {
-                    pa = new FloatPointer(a);
-                    pb = new FloatPointer(b);
-                    pc = new FloatPointer((long) n * n);
-                }
+                openblasSetUp();
                 System.out.println(head + " corename=" + openblas_full.openblas_get_corename().getString() + " config="
                         + openblas_full.openblas_get_config().getString() + " OPENBLAS_CORETYPE=" + System.getenv("OPENBLAS_CORETYPE"));
                 break;
             default:
-                throw new IllegalArgumentException("impl must be " + NATIVE + ", " + SPROUT + " or " + OPENBLAS + ", got " + impl);
+                throw new IllegalArgumentException("impl must be " + NATIVE + ", " + SPROUT + ", " + OPENBLAS + " or "
+                        + INTERLEAVED + ", got " + impl);
         }
-        run();
-        check();
+        if (impl.equals(INTERLEAVED)) {
+            run(NATIVE);
+            check(false);
+            run(OPENBLAS);
+            check(true);
+        } else {
+            run(impl);
+            check(impl.equals(OPENBLAS));
+        }
+    }
+
+    private void openblasSetUp() {
+        openblas_full.openblas_set_num_threads(threads);
+        if (f64) {
+            pad = new DoublePointer(ad);
+            pbd = new DoublePointer(bd);
+            pcd = new DoublePointer((long) n * n);
+        } else {
+            pa = new FloatPointer(a);
+            pb = new FloatPointer(b);
+            pc = new FloatPointer((long) n * n);
+        }
     }
 
     /** One product; the result stays in c / pc, which outlive the call, so it cannot be optimised away. */
-    private void run() {
-        switch (impl) {
+    private void run(String which) {
+        switch (which) {
             case NATIVE -> {
                 if (f64) {
                     nat.dgemm(shape, 1.0, ad, 0, bd, 0, 0.0, cd, 0);
@@ -175,7 +216,7 @@ public class GemmBenchmark {
     }
 
     /** A few entries against a double-precision dot product: a wrong kernel must not produce a number. */
-    private void check() {
+    private void check(boolean openblas) {
         for (int t = 0; t < 5; t++) {
             int i = (t * 7919) % n;
             int j = (t * 104729 + 3) % n;
@@ -186,7 +227,7 @@ public class GemmBenchmark {
                 abs += Math.abs((double) a[i * n + p] * b[p * n + j]);
             }
             double got;
-            if (impl.equals(OPENBLAS)) {
+            if (openblas) {
                 got = f64 ? pcd.get((long) i * n + j) : pc.get((long) i * n + j);
             } else {
                 got = f64 ? cd[i * n + j] : c[i * n + j];
@@ -197,17 +238,41 @@ public class GemmBenchmark {
         }
     }
 
-    /** Products of n >= 256 (0.1 ms or more) are also timed in CPU time ({@link CpuClock}). */
+    /**
+     * Products of n >= 256 (0.1 ms or more) are also timed in CPU time ({@link CpuClock}); the interleaved pair times
+     * each side ({@link Pair}) at every n.
+     */
     @Benchmark
-    public void gemm(Flops f, CpuClock cpu) {
+    public void gemm(Flops f, CpuClock cpu, Pair pair) {
+        if (impl.equals(INTERLEAVED)) {
+            nativeFirst = !nativeFirst;
+            timed(nativeFirst ? NATIVE : OPENBLAS, pair);
+            timed(nativeFirst ? OPENBLAS : NATIVE, pair);
+            pair.pairs++;
+            f.flop += 4L * n * n * n;
+            return;
+        }
         if (n >= 256) {
             long t0 = CpuClock.now(threads);
-            run();
+            run(impl);
             cpu.add(t0, threads);
         } else {
-            run();
+            run(impl);
         }
         f.flop += 2L * n * n * n;
+    }
+
+    private void timed(String which, Pair pair) {
+        long c0 = CpuClock.now(threads), w0 = System.nanoTime();
+        run(which);
+        long w = System.nanoTime() - w0, c = CpuClock.now(threads) - c0;
+        if (which.equals(NATIVE)) {
+            pair.nativeNs += w;
+            pair.nativeCpuNs += c;
+        } else {
+            pair.openblasNs += w;
+            pair.openblasCpuNs += c;
+        }
     }
 
     @TearDown(Level.Trial)

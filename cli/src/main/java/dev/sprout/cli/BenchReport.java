@@ -262,9 +262,69 @@ final class BenchReport {
         return byKey.get(key(p));
     }
 
+    /** The {@code impl} of GemmBenchmark's interleaved trials (Sprout native and OpenBLAS alternately). */
+    static final String INTERLEAVED = "native-vs-openblas";
+
+    /** A JMH secondary metric's per-iteration values (all forks), in order. */
+    static double[] iterations(JsonNode result, String metric) {
+        List<Double> xs = new ArrayList<>();
+        for (JsonNode fork : result.path("secondaryMetrics").path(metric).path("rawData")) {
+            for (JsonNode x : fork) {
+                xs.add(x.asDouble());
+            }
+        }
+        return xs.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    /**
+     * The row of an interleaved trial: per iteration, each side's GFLOP/s over its own summed time and the ratio of
+     * the two times (the same moments' load for both); the row holds the medians over iterations, wall and CPU.
+     */
+    private static void interleavedRow(ArrayNode rows, JsonNode r, JsonNode p) {
+        int n = p.path("n").asInt(), threads = p.path("threads").asInt(1);
+        double flop = 2.0 * n * n * n;
+        double[] pairs = iterations(r, "pairs");
+        double[][] ns = {iterations(r, "nativeNs"), iterations(r, "openblasNs"), iterations(r, "nativeCpuNs"),
+                iterations(r, "openblasCpuNs")};
+        int it = pairs.length;
+        for (double[] v : ns) {
+            if (v.length != it) {
+                throw new IllegalArgumentException("interleaved gemm n=" + n + ": counters with " + v.length + " iterations, pairs with " + it);
+            }
+        }
+        double[] g = new double[it], pg = new double[it], ratio = new double[it], cg = new double[it], cpg = new double[it],
+                cratio = new double[it];
+        for (int i = 0; i < it; i++) {
+            g[i] = flop * pairs[i] / ns[0][i];
+            pg[i] = flop * pairs[i] / ns[1][i];
+            ratio[i] = ns[1][i] / ns[0][i];
+            cg[i] = flop * pairs[i] / (ns[2][i] / threads);
+            cpg[i] = flop * pairs[i] / (ns[3][i] / threads);
+            cratio[i] = ns[3][i] / ns[2][i];
+        }
+        ObjectNode row = rows.addObject();
+        row.put("kernel", p.path("dtype").asText().equals("f64") ? "dgemm" : "sgemm");
+        row.put("impl", "sprout-native (interleaved)");
+        row.put("n", n);
+        row.put("threads", threads);
+        row.put("unit", "GFLOP/s");
+        putOrNull(row, "gflops", it == 0 ? null : round(median(g)));
+        row.put("peer", "openblas (interleaved)");
+        putOrNull(row, "peer_gflops", it == 0 ? null : round(median(pg)));
+        putOrNull(row, "ratio", median(ratio));
+        putOrNull(row, "cpu_gflops", median(cg));
+        putOrNull(row, "peer_cpu_gflops", median(cpg));
+        putOrNull(row, "cpu_ratio", median(cratio));
+        row.put("iterations", it);
+    }
+
     private static void gemmRow(ArrayNode rows, JsonNode r, JsonNode p, Map<String, JsonNode> byKey) {
         String impl = p.path("impl").asText();
         if (impl.equals("openblas")) {
+            return;
+        }
+        if (impl.equals(INTERLEAVED)) {
+            interleavedRow(rows, r, p);
             return;
         }
         double g = medianOf(r.path("secondaryMetrics").path("flop")) / 1e9;

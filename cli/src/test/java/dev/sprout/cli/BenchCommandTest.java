@@ -62,8 +62,8 @@ class BenchCommandTest {
         assertEquals(2, s.path("machine").path("cores").asInt());
         assertEquals("17.0.15", s.path("machine").path("jdk").asText());
         assertEquals("Cooperlake", s.path("machine").path("openblas_core").asText());
-        // OpenBLAS is the peer, not a row: native t1, java t1, native t2
-        assertEquals(3, s.path("rows").size(), s.toString());
+        // OpenBLAS is the peer, not a row: native t1, java t1, native t2, and the interleaved pair
+        assertEquals(4, s.path("rows").size(), s.toString());
         JsonNode nat = row(s, "sgemm", "sprout-native", 1);
         // medians of the iterations (150, 200), not the means (113.3, 143.3)
         assertEquals(150.0, nat.path("gflops").asDouble(), EPS);
@@ -83,6 +83,17 @@ class BenchCommandTest {
         assertEquals(0.8, nat.path("cpu_ratio").asDouble(), EPS);
         assertTrue(row(s, "sgemm", "sprout-java", 1).path("cpu_gflops").isNull(), "no CPU counters, no CPU figures");
         assertTrue(table.contains("| 143.2 / 179.0 / 0.80 |"), table);
+        // interleaved: per iteration, time ratios 120/150 = 0.8, 200/200 = 1, 150/120 = 1.25 -> median 1.0; native per
+        // call 15, 20, 12 ms -> median rate at 15 ms; OpenBLAS 12, 20, 15 ms -> at 15 ms; CPU ratios 0.9, 1, 1.2 -> 1.0
+        JsonNode pair = row(s, "sgemm", "sprout-native (interleaved)", 1);
+        double flop = 2.0 * 1024 * 1024 * 1024;
+        assertEquals(1.0, pair.path("ratio").asDouble(), EPS);
+        assertEquals(Math.round(flop / 15e6 * 1000) / 1000.0, pair.path("gflops").asDouble(), 1e-9);
+        assertEquals(Math.round(flop / 15e6 * 1000) / 1000.0, pair.path("peer_gflops").asDouble(), 1e-9);
+        assertEquals("openblas (interleaved)", pair.path("peer").asText());
+        assertEquals(1.0, pair.path("cpu_ratio").asDouble(), EPS);
+        assertEquals(flop / 14e6, pair.path("cpu_gflops").asDouble(), 1e-3);
+        assertEquals(3, pair.path("iterations").asInt());
     }
 
     @Test
