@@ -59,9 +59,15 @@ public final class ToyRbf {
 
     /** The methods of R1's prediction, in table order: two splitting methods and two random baselines. */
     public static final List<String> METHODS = List.of("exact", "signed", "random-split", "random-new");
-    /** What {@code main} compares by default: {@link #METHODS}, Net2Net (copy + noise) and Firefly with K = 5. */
+    /**
+     * R1 (g), not a growth method: at every round, a network of that round's size trained from scratch (a fresh random
+     * initialisation) for as many Adam steps as the grown networks had in all by then ({@code (t + 1) * steps}, one
+     * cosine schedule over them).
+     */
+    public static final String STATIC = "static";
+    /** What {@code main} compares by default: {@link #METHODS}, Net2Net (copy + noise), Firefly with K = 5 and static. */
     public static final List<String> DEFAULT_METHODS = List.of("exact", "signed", "random-split", "random-new", "net2net",
-            "firefly:k=5");
+            "firefly:k=5", STATIC);
 
     /**
      * Settings of one run.
@@ -169,6 +175,10 @@ public final class ToyRbf {
         double startLoss = mse(start, xs, ys);
         Map<String, Curve> curves = new LinkedHashMap<>();
         for (String name : o.methods()) {
+            if (name.equals(STATIC)) {
+                curves.put(name, fromScratch(seed, xs, ys, startLoss, o));
+                continue;
+            }
             GrowthMethod method = method(name);
             Rng growthRng = new Rng(seed * 31 + name.hashCode());
             long t0 = System.nanoTime();
@@ -197,11 +207,38 @@ public final class ToyRbf {
         return new Result(seed, curves);
     }
 
+    /**
+     * R1 (g): round {@code t}'s entry is a network of {@code t + 1} neurons trained from a fresh initialisation for
+     * {@code (t + 1) * steps} steps, the budget the grown networks had in all by then; round 0 is the shared start.
+     */
+    static Curve fromScratch(long seed, Tensor xs, Tensor ys, double startLoss, Options o) {
+        long t0 = System.nanoTime();
+        int rounds = o.maxNeurons();
+        double[] loss = new double[rounds];
+        int[] neurons = new int[rounds];
+        loss[0] = startLoss;
+        neurons[0] = 1;
+        Sequential net = null;
+        for (int t = 1; t < rounds; t++) {
+            net = student(o.biasAsInput(), t + 1, new Rng(seed * 131 + t));
+            train(net, xs, ys, o.withSteps((t + 1) * o.steps()));
+            loss[t] = mse(net, xs, ys);
+            neurons[t] = t + 1;
+        }
+        return new Curve(STATIC, loss, neurons, 0, net == null ? new double[0][] : neurons(net),
+                (System.nanoTime() - t0) / 1e9);
+    }
+
     /** The student {@code in -> 1 -> 1}: Linear (with a bias unless the input carries the constant), RBF, Linear. */
     static Sequential student(boolean biasAsInput, Rng rng) {
+        return student(biasAsInput, 1, rng);
+    }
+
+    /** The student {@code in -> h -> 1} with the layers' default initialisation. */
+    static Sequential student(boolean biasAsInput, int h, Rng rng) {
         int in = biasAsInput ? 2 : 1;
-        return new Sequential(new Linear(in, 1, !biasAsInput, rng, DType.F64), new Act(Activation.RBF),
-                new Linear(1, 1, true, rng, DType.F64));
+        return new Sequential(new Linear(in, h, !biasAsInput, rng, DType.F64), new Act(Activation.RBF),
+                new Linear(h, 1, true, rng, DType.F64));
     }
 
     static int width(Sequential net) {
@@ -433,7 +470,9 @@ public final class ToyRbf {
             }
         }
         for (String m : o.methods()) {
-            method(m); // refuse a bad entry before running anything
+            if (!m.equals(STATIC)) {
+                method(m); // refuse a bad entry before running anything
+            }
         }
         long t0 = System.nanoTime();
         List<Result> results = new ArrayList<>();
