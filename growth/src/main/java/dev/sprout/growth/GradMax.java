@@ -65,6 +65,15 @@ import java.util.Map;
  * built from the ReLU kernels every backend has), derivative 1 at exactly 0. Sigmoid, softplus and RBF
  * ({@code sigma(0) != 0}) are refused naming the layer, before any work, and the network is left unchanged.
  *
+ * <p>Batch norm in training mode (what the next training step sees): a new channel is all zero, so its batch
+ * variance is 0 and its output stays 0 (the function is preserved in training mode too), but its incoming weights get
+ * {@code gamma/sqrt(eps)} (316 with eps 1e-5) times the batch-centred gradient, and after the first step the channel
+ * is normalised to unit variance whatever the step's size. In a diagnostic on the VGG net (SGD 0.1, momentum 0.9)
+ * the new channels' incoming norms reached 2-25x the old ones within 24 steps, their running variance lagged far
+ * behind, and evaluation-mode loss jumped; R3 accuracy after growth drops (results-summary/r3-vgg.md). That is the method's behaviour with batch norm (the official WRN configuration has no
+ * normalisation; Keras's eps 1e-3 amplifies 32x); it is not corrected here. {@code M} itself is taken in evaluation
+ * mode (spec section 10), where the new channel is the identity times {@code 1/sqrt(1 + eps)}.
+ *
  * <p>Options: {@code scale} (0.5). Cost phases: {@code statistics} (the forward and backward passes for {@code M}),
  * {@code eigen} (the SVDs).
  */
