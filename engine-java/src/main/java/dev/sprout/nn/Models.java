@@ -14,7 +14,7 @@ public final class Models {
         int prev = in;
         for (int h : hidden) {
             s.add(new Linear(prev, h, true, rng, DType.F32));
-            s.add(new Act(activation.function(), activation.beta()));
+            s.add(activation.copy());
             prev = h;
         }
         s.add(new Linear(prev, out, true, rng, DType.F32));

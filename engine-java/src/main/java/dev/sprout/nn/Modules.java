@@ -125,6 +125,8 @@ public final class Modules {
                 return new Flatten();
             case "dropout":
                 return new Dropout(d(c, "p", 0.5), Long.parseLong(c.getOrDefault("seed", "0")));
+            case "relu1":
+                return Act.relu1();
             default:
                 for (Activation a : Activation.values()) {
                     if (a != Activation.IDENTITY && a.name().toLowerCase(Locale.ROOT).equals(type)) {
@@ -132,7 +134,7 @@ public final class Modules {
                     }
                 }
                 List<String> known = new ArrayList<>(List.of("sequential", "linear", "conv2d", "batchnorm1d", "batchnorm2d",
-                        "maxpool2d", "avgpool2d", "flatten", "dropout", "relu", "tanh", "sigmoid", "softplus", "rbf"));
+                        "maxpool2d", "avgpool2d", "flatten", "dropout", "relu", "relu1", "tanh", "sigmoid", "softplus", "rbf"));
                 throw new IllegalArgumentException("unknown module type '" + type + "' (known: " + String.join(", ", known) + ")");
         }
     }

@@ -2,7 +2,6 @@ package dev.sprout.nn;
 
 import dev.sprout.autograd.ConvOps;
 import dev.sprout.autograd.Ops;
-import dev.sprout.backend.Activation;
 import dev.sprout.backend.ConvGeometry;
 import dev.sprout.tensor.ShapeException;
 import dev.sprout.tensor.Tensor;
@@ -82,7 +81,7 @@ public final class Pool2d extends Module {
      * Only inputs holding NaN can differ ({@code relu(NaN) = 0}).
      */
     public static boolean commutesAfter(Module act, Module next) {
-        return act instanceof Act a && a.function() == Activation.RELU && next instanceof Pool2d p && p.max;
+        return act instanceof Act a && a.isPlainRelu() && next instanceof Pool2d p && p.max;
     }
 
     @Override

@@ -1,6 +1,5 @@
 package dev.sprout.nn;
 
-import dev.sprout.backend.Activation;
 import dev.sprout.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -48,6 +47,26 @@ public final class Sequential extends Module {
         return this;
     }
 
+    /**
+     * Replaces the module at position {@code index} by {@code m}, which takes the old module's name and place (so
+     * the description and checkpoints keep their order). Growth uses it to swap an activation for an equivalent one.
+     */
+    public Sequential replace(int index, Module m) {
+        if (index < 0 || index >= layers.size()) {
+            throw new IndexOutOfBoundsException("sequential: replace at " + index + " outside [0, " + layers.size() + ")");
+        }
+        Module old = layers.get(index);
+        String name = null;
+        for (var e : children().entrySet()) {
+            if (e.getValue() == old) {
+                name = e.getKey();
+            }
+        }
+        registerModule(name, m); // same key: keeps the children's order
+        layers.set(index, m);
+        return this;
+    }
+
     /** A child name that no child has: {@code prefix}, or {@code prefix} followed by a number. */
     public String freshName(String prefix) {
         if (!children().containsKey(prefix)) {
@@ -81,7 +100,7 @@ public final class Sequential extends Module {
                 x = layers.get(i + 1).forward(c.forwardPooled(x, (Pool2d) layers.get(i + 2)));
                 i += 2;
             } else if (m instanceof Conv2d c && i + 1 < layers.size() && layers.get(i + 1) instanceof Act a
-                    && a.function() == Activation.RELU) {
+                    && a.isPlainRelu()) {
                 x = c.forwardRelu(x); // conv then ReLU, fused (same result)
                 i++;
             } else if (i + 1 < layers.size() && Pool2d.commutesAfter(m, layers.get(i + 1))) {

@@ -20,14 +20,24 @@ import java.util.Map;
  * <p>{@code trained}: parameters and buffers (by dotted name, shaped as after the plan) that the grown network takes
  * once the structure has changed; empty for every method that only grows. NASH uses it: its plan is the random
  * change of the child it kept, and {@code trained} that child's weights after its brief training.
+ *
+ * <p>{@code unitSlopeRelu}: names of sites whose ReLU becomes {@link dev.sprout.nn.Act#relu1()} (the same function,
+ * derivative 1 at 0), so that new neurons with zero incoming weights receive a gradient (GradMax); empty otherwise.
  */
-public record Plan(List<Split> splits, List<NewNeuron> additions, List<NewLayer> layers, Map<String, Tensor> trained) {
+public record Plan(List<Split> splits, List<NewNeuron> additions, List<NewLayer> layers, Map<String, Tensor> trained,
+                   List<String> unitSlopeRelu) {
 
     public Plan {
         splits = List.copyOf(splits);
         additions = List.copyOf(additions);
         layers = List.copyOf(layers);
         trained = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(trained));
+        unitSlopeRelu = List.copyOf(unitSlopeRelu);
+    }
+
+    /** A plan without activation changes. */
+    public Plan(List<Split> splits, List<NewNeuron> additions, List<NewLayer> layers, Map<String, Tensor> trained) {
+        this(splits, additions, layers, trained, List.of());
     }
 
     /** A plan that widens and deepens, without trained state. */
@@ -42,7 +52,12 @@ public record Plan(List<Split> splits, List<NewNeuron> additions, List<NewLayer>
 
     /** The same changes, after which the network takes {@code state} (see the class comment). */
     public Plan withTrained(Map<String, Tensor> state) {
-        return new Plan(splits, additions, layers, state);
+        return new Plan(splits, additions, layers, state, unitSlopeRelu);
+    }
+
+    /** The same changes, after which the ReLUs of these sites have derivative 1 at 0 ({@code relu1}). */
+    public Plan withUnitSlopeRelu(List<String> sites) {
+        return new Plan(splits, additions, layers, trained, sites);
     }
 
     public static Plan empty() {

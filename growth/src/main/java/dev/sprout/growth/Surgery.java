@@ -38,7 +38,8 @@ import java.util.Set;
  *
  * <p>New layers ({@link Plan.NewLayer}) are inserted last, right after their site's activation, as a linear layer
  * (named {@code grown}, {@code grown1}, ...) and a copy of the activation, sized to the site's width after the plan;
- * existing layers keep their names. The return value counts the neurons added: one per split and new neuron, and
+ * existing layers keep their names. The ReLUs of the sites in {@link Plan#unitSlopeRelu} are replaced by
+ * {@link Act#relu1()} (same name, same function). The return value counts the neurons added: one per split and new neuron, and
  * each new layer's width.
  */
 public final class Surgery {
@@ -272,6 +273,13 @@ public final class Surgery {
         if (optimizer != null) {
             remap(net, optimizer, work, sites, plan, bnOrigin);
         }
+        // 5. ReLUs that become relu1 (same function, derivative 1 at 0), before any insertion moves the indices
+        for (String name : plan.unitSlopeRelu()) {
+            Site s = sites.get(name);
+            if (!s.activation().unitSlopeAtZero()) {
+                net.replace(s.activationIndex(), Act.relu1());
+            }
+        }
         inserts.sort((a, b) -> Integer.compare((Integer) b[0], (Integer) a[0]));
         for (Object[] in : inserts) {
             int at = (Integer) in[0] + 1;
@@ -309,7 +317,7 @@ public final class Surgery {
     }
 
     private static Act copyOf(Act a) {
-        return new Act(a.function(), a.beta());
+        return a.copy();
     }
 
     private static Tensor gatherChannels(Tensor t, List<Integer> origin, double fresh) {
@@ -375,6 +383,13 @@ public final class Surgery {
 
     /** Checks the whole plan against the network; throws naming the first problem. */
     static void validate(Plan plan, Map<String, Site> sites) {
+        for (String name : plan.unitSlopeRelu()) {
+            Site s = site(sites, name);
+            if (s.activation().function() != dev.sprout.backend.Activation.RELU) {
+                throw new IllegalArgumentException("plan: layer " + name + " has activation " + s.activation().type()
+                        + ", only a relu can become relu1 (derivative 1 at 0)");
+            }
+        }
         Set<String> layered = new HashSet<>();
         for (Plan.NewLayer nl : plan.layers()) {
             Site s = site(sites, nl.site());

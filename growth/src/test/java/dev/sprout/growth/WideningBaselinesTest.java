@@ -389,25 +389,29 @@ class WideningBaselinesTest {
         return total;
     }
 
-    /** GradMax refuses what it cannot grow, naming the layer and why, and leaves the network unchanged. */
+    /**
+     * GradMax refuses what it cannot grow (activations with {@code sigma(0) != 0}), naming the layer and why, and
+     * leaves the network unchanged; ReLU and convolutions are grown (see GradMaxReluConvTest).
+     */
     @Test
     void gradmaxRefusesUnsupportedNetworks() {
         Rng r = new Rng(20);
-        Sequential relu = new Sequential(new Linear(4, 6, true, r, DType.F64), Act.relu(), new Linear(6, 3, true, r, DType.F64));
         Sequential sigmoid = new Sequential(new Linear(4, 6, true, r, DType.F64), new Act(Activation.SIGMOID),
                 new Linear(6, 3, true, r, DType.F64));
-        Sequential conv = cnn(21);
-        Object[][] cases = {{relu, mlpData(), "sigma'(0) = 0"}, {sigmoid, mlpData(), "sigma(0) = 0.5"}, {conv, cnnData(), "conv2d"}};
+        Sequential conv = cnn(21); // layer 4 has softplus
+        Object[][] cases = {{sigmoid, mlpData(), "sigma(0) = 0.5", "layer 0"}, {conv, cnnData(), "softplus", "layer 4"}};
         for (Object[] k : cases) {
             Sequential net = (Sequential) k[0];
             String arch = Modules.describe(net);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> new GradMax().propose(ctx(net, (Dataset) k[1], 0.5, 1)));
-            assertTrue(e.getMessage().contains((String) k[2]) && e.getMessage().contains("layer 0"), e.getMessage());
+            assertTrue(e.getMessage().contains((String) k[2]) && e.getMessage().contains((String) k[3]), e.getMessage());
             assertEquals(arch, Modules.describe(net));
             IllegalArgumentException early = assertThrows(IllegalArgumentException.class, () -> new GradMax().check(net));
             assertEquals(e.getMessage(), early.getMessage(), "check refuses before training, with the same message");
         }
+        Sequential relu = new Sequential(new Linear(4, 6, true, r, DType.F64), Act.relu(), new Linear(6, 3, true, r, DType.F64));
+        new GradMax().check(relu); // grown as relu1
         assertThrows(IllegalArgumentException.class, () -> Methods.create("gradmax", Map.of("scale", "0")));
         assertThrows(IllegalArgumentException.class, () -> Methods.create("net2net", Map.of("noise", "-1")));
         assertTrue(Methods.names().containsAll(List.of("net2net", "gradmax")));
@@ -419,10 +423,11 @@ class WideningBaselinesTest {
         assertArrayEquals(new int[] {3, 3, 0}, GradMax.capped(new int[] {5, 1, 0}, new int[] {3, 4, 0}));
         assertArrayEquals(new int[] {3, 1, 2}, GradMax.capped(new int[] {5, 1, 0}, new int[] {3, 2, 4}));
         assertArrayEquals(new int[] {3}, GradMax.capped(new int[] {5}, new int[] {3}));
-        // a 4 -> 6 -> 3 tanh net grown by 100%: the last layer can take only 3 (its consumer has 3 rows)
+        // a 4 -> 6 -> 3 tanh net grown by 100%: the last layer can take only 2: its consumer has 3 rows, and the
+        // cross-entropy gradients sum to zero over the 3 classes, so rank(M) = 2
         Rng r = new Rng(22);
         Sequential net = new Sequential(new Linear(4, 6, true, r, DType.F64), Act.tanh(), new Linear(6, 3, true, r, DType.F64));
         Plan plan = new GradMax().propose(ctx(net, mlpData(), 1.0, 2));
-        assertEquals(3, plan.size());
+        assertEquals(2, plan.size());
     }
 }
