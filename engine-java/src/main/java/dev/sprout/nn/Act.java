@@ -90,7 +90,7 @@ public final class Act extends Module {
             }
             // d^k/dx^k relu(-x) = (-1)^k relu^(k)(-x): order 1 gives 1 - relu'(-x) = [x >= 0]; higher orders are 0
             Tensor r = Ops.activation(z.neg(), f, order, beta);
-            return order == 1 ? r.neg().add(1.0) : (order % 2 == 0 ? r.neg() : r);
+            return order == 1 ? r.neg().add(1.0) : (order % 2 == 0 ? r : r.neg());
         }
         return Ops.activation(z, f, order, beta);
     }
