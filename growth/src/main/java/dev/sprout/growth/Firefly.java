@@ -307,7 +307,41 @@ public final class Firefly implements GrowthMethod {
     @Override
     public Plan propose(GrowthContext ctx) {
         int budget = ctx.budget(); // counted on the network before over-growing, as the official n_elites
-        return plan(analyse(ctx), budget);
+        Analysis a = analyse(ctx);
+        if (deep) {
+            LOG.info(() -> depthReport(a, budget));
+        }
+        return plan(a, budget);
+    }
+
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(Firefly.class.getName());
+
+    /**
+     * One line on the depth candidates of an analysis: per site, the new layer's score, its cost and score per neuron,
+     * the best width candidate's score there, and whether the selection took it (a diagnostic for depth vs width).
+     */
+    public String depthReport(Analysis a, int budget) {
+        List<Selection.Candidate> chosen = select(a, budget);
+        StringBuilder sb = new StringBuilder(DEEP_NAME + ": budget " + budget + " neurons; depth candidates:");
+        for (FireflyCandidates.SiteCandidates s : a.candidates().sites()) {
+            double[] dp = a.scores().depth().getOrDefault(s.name(), new double[0]);
+            if (dp.length != 1) {
+                continue;
+            }
+            double best = Double.POSITIVE_INFINITY;
+            for (double v : a.scores().split().get(s.name())) {
+                best = Math.min(best, v);
+            }
+            for (double v : a.scores().add().get(s.name())) {
+                best = Math.min(best, v);
+            }
+            int id = s.neurons() + s.newCount();
+            boolean taken = chosen.stream().anyMatch(c -> c.site().equals(s.name()) && c.neuron() == id);
+            sb.append(String.format(Locale.ROOT, " [site %s %s: score %.4g, cost %d, per neuron %.3g; best width score %.3g;"
+                    + " %s]", s.name(), s.depthKind().name().toLowerCase(Locale.ROOT), dp[0], s.depthNeurons(),
+                    dp[0] / s.depthNeurons(), best, taken ? "selected" : "not selected"));
+        }
+        return sb.toString();
     }
 
     /**
