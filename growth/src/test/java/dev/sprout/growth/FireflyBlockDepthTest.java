@@ -82,6 +82,18 @@ class FireflyBlockDepthTest {
         return Dataset.classification("mlp-data", x, y, 3);
     }
 
+    /** One SGD step on the MLP data in f64. */
+    private static void sgdStep(Sequential net, dev.sprout.optim.Optimizer opt) {
+        Dataset d = mlpData();
+        Batches.Batch b = SplittingMatrices.inDType(Batches.epoch(d, d.size(), 0, 0, false, false).get(0), DType.F64);
+        Tensor[] params = net.parameters().toArray(new Tensor[0]);
+        Tensor[] g = Autograd.grad(Trainer.loss(net.forward(b.inputs()), b, d), params, false);
+        for (int p = 0; p < params.length; p++) {
+            params[p].setGrad(g[p]);
+        }
+        opt.step();
+    }
+
     private static Dataset imageData() {
         Rng r = new Rng(12);
         Tensor x = Tensor.randn(r, DType.F32, 1.0, 24, 1, 8, 8);
@@ -312,6 +324,9 @@ class FireflyBlockDepthTest {
         Sequential net = smoothMlp(41);
         Tensor x = Tensor.randn(new Rng(44), DType.F64, 1.5, 7, 4);
         for (int round = 0; round < 2; round++) {
+            // an optimizer with momentum state, kept through the surgery (its state is remapped, blocks included)
+            dev.sprout.optim.SGD sgd = new dev.sprout.optim.SGD(net, 0.01, 0.9);
+            sgdStep(net, sgd);
             FireflyCandidates c = FireflyCandidates.create(net, new int[] {2, 2}, true, true, 4, LOUD, new Rng(42 + round));
             perturbDepth(c, new Rng(43 + round));
             Map<String, double[]> split = new LinkedHashMap<>(), add = new LinkedHashMap<>(), depth = new LinkedHashMap<>();
@@ -340,8 +355,9 @@ class FireflyBlockDepthTest {
             g3[2] = 1;
             Tensor expected = c.forward(x, Map.of("0", g0, "3", g3), Map.of("0", new double[] {0, 1}, "3", new double[] {1, 0}),
                     Map.of("0", 1.0));
-            assertEquals(2 + 2 + 4, Surgery.apply(net, plan, null));
+            assertEquals(2 + 2 + 4, Surgery.apply(net, plan, sgd));
             assertClose(expected, net.predict(x), SAME, "round " + round);
+            sgdStep(net, sgd); // the remapped state fits the grown parameters
         }
         assertEquals(List.of(10, 9), Site.find(net).stream().map(Site::neurons).toList());
         List<Residual> blocks = Site.find(net).get(0).residuals();
