@@ -171,7 +171,7 @@ public final class Site {
 
     /**
      * FLOPs one example's forward pass gains when this site gets one more neuron: its own row (or filter) at every
-     * output position, and its input column(s) (or channel) in the consumer.
+     * output position, its input column(s) (or channel) in the consumer, and its entries in residual blocks between.
      *
      * @param siteInputShape the shape (without batch) entering this site's layer
      */
@@ -190,6 +190,9 @@ public final class Site {
             next = 2L * c.kernel() * c.kernel() * c.out() * cout[1] * cout[2];
         } else {
             next = 2L * columnsPerNeuron() * ((Linear) consumer()).out();
+        }
+        for (Residual r : residuals()) {
+            next += 4L * r.hidden() + 1; // its in_weight column and out_weight row, and the skip addition
         }
         return own + next;
     }

@@ -372,6 +372,13 @@ class FireflyBlockDepthTest {
         for (String p : List.of("in_weight", "in_bias", "out_weight", "out_bias")) {
             assertTrue(gradNorm(net, mlpData(), blocks.get(1).parameter(p)) > 0, "gradient of " + p);
         }
+        // one more neuron of the site costs what paramsPerNeuron says, its entries in both blocks included
+        Site s0 = Site.find(net).get(0);
+        long per = s0.paramsPerNeuron(), params = net.parameterCount();
+        Tensor y = net.predict(x);
+        Surgery.apply(net, new Plan(List.of(), List.of(new Plan.NewNeuron("0", new double[4], 0, new double[9], -1))), null);
+        assertEquals(params + per, net.parameterCount());
+        assertClose(y, net.predict(x), SAME, "a new neuron with zero outgoing weights passes through the blocks");
     }
 
     /** A block inserted as a zero residual (W2 = 0) trains: its output weights get gradients at once. */
