@@ -42,9 +42,10 @@ import java.util.Set;
  * site's width after the plan; existing layers keep their names. After a dense or convolutional site with ReLU: a
  * linear layer (or a 3x3 convolution, padding 1) and a copy of the ReLU, right after the site's activation; after a
  * dense site with another activation: a {@link Residual} block, also right after the site's activation (before any
- * residual blocks already there: the candidate was trained and scored on the activation's output). Residual blocks between a site and its consumer are widened with the site: a split
- * neuron's {@code W1} column is shared by its offspring (times {@code w1}, {@code w2}) and its {@code W2} row and
- * {@code b2} entry copied; a new neuron gets zeros (it passes through the block unchanged). The return value counts
+ * residual blocks already there: the candidate was trained and scored on the activation's output). Residual blocks
+ * between a site and its consumer are widened with the site: a split neuron's {@code W1} column is shared by its
+ * offspring (times {@code w1}, {@code w2}) and its {@code W2} row and {@code b2} entry copied; a new neuron gets
+ * zeros (it passes through the block unchanged). The return value counts
  * the neurons added: one per split and new neuron, each new ReLU layer's width, each residual block's inner width.
  */
 public final class Surgery {

@@ -381,6 +381,31 @@ class FireflyBlockDepthTest {
         assertClose(y, net.predict(x), SAME, "a new neuron with zero outgoing weights passes through the blocks");
     }
 
+    /** Softplus (with its beta): the block takes the site's activation, and a checkpoint rebuilds it with the same beta. */
+    @Test
+    void softplusBlockKeepsItsBetaThroughACheckpoint() throws Exception {
+        Rng r = new Rng(81);
+        Sequential net = new Sequential(new Linear(4, 5, true, r, DType.F64), new Act(Activation.SOFTPLUS, 2.0),
+                new Linear(5, 3, true, r, DType.F64));
+        FireflyCandidates c = FireflyCandidates.create(net, new int[] {1}, true, true, 2, LOUD, new Rng(82));
+        assertEquals(Surgery.DepthKind.RESIDUAL, c.site("0").depthKind());
+        perturbDepth(c, new Rng(83));
+        Tensor x = Tensor.randn(new Rng(84), DType.F64, 1.5, 6, 4);
+        Tensor expected = c.forward(x, Map.of(), Map.of(), Map.of("0", 1.0));
+        FireflyCandidates.SiteCandidates s = c.site("0");
+        Surgery.apply(net, new Plan(List.of(), List.of(), List.of(new Plan.NewLayer("0", s.depthWeight().toDoubleArray(),
+                s.depthBias().toDoubleArray(), s.depthOutWeight().toDoubleArray(), s.depthOutBias().toDoubleArray(), -1))), null);
+        Residual block = (Residual) net.get(2);
+        assertEquals(Activation.SOFTPLUS, block.function());
+        assertEquals(2.0, block.beta());
+        assertClose(expected, net.predict(x), SAME, "the inserted block is the candidate at gate 1");
+        Path file = tmp.resolve("softplus.ck");
+        Checkpoint.save(file, net, null, Map.of());
+        Module loaded = Checkpoint.load(file).model(new Rng(2));
+        assertEquals(2.0, ((Residual) ((Sequential) loaded).get(2)).beta());
+        assertClose(expected, loaded.predict(x), SAME, "reloaded");
+    }
+
     /** A block inserted as a zero residual (W2 = 0) trains: its output weights get gradients at once. */
     @Test
     void aZeroResidualBlockGetsGradients() {
