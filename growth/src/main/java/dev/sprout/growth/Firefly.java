@@ -75,7 +75,9 @@ import java.util.TreeSet;
  * (true), {@code steps} (50 candidate optimisation steps), {@code batch} (128), {@code lr} (1e-3), {@code penalty}
  * (1e-2), {@code split-init} (0.1: displacements uniform in +-0.1), {@code new-init} (0.1: standard deviation of new
  * incoming weights), {@code out-init} (0.01: outgoing weights uniform in +-0.01), {@code as-official} (false),
- * {@code loss-before} (false: the diagnostic loss before optimising, see {@link #withLossBefore}).
+ * {@code loss-before} (false: the diagnostic loss before optimising, see {@link #withLossBefore}); firefly-deep only:
+ * {@code depth-width} ({@code width}: inner width of residual blocks, see {@link #withDepthWidth}). firefly-deep logs
+ * one line per growth on its depth candidates ({@link #depthReport}, java.util.logging INFO).
  *
  * <h2>Data</h2>
  * The candidates are trained on the context's training set (as the official code, which trains them for one epoch
