@@ -52,7 +52,8 @@ final class GrowRun {
     /** One row of the results' {@code "rounds"} list (the JSON contract's names). */
     record RoundRow(int round, List<Integer> widths, long params, double test_accuracy, double test_loss, double train_loss,
                     Double loss_before_growth, Double loss_after_growth, Double predicted_decrease, Double achieved_decrease,
-                    int neurons_added, int neurons_split, int neurons_new, int layers_added, double growth_seconds, Map<String, Double> growth_phase_seconds, double train_seconds,
+                    int neurons_added, int neurons_split, int neurons_new, int layers_added, List<Integer> residual_blocks,
+                    double growth_seconds, Map<String, Double> growth_phase_seconds, double train_seconds,
                     double growth_flops, long peak_bytes) {
     }
 
@@ -187,7 +188,8 @@ final class GrowRun {
                 }
                 out.printf(Locale.ROOT, "round %d: %s added %d neurons (%d splits, %d new%s) -> %s; validation loss %.4f -> %.4f%s;"
                         + " growth %.2f s%n", round, label, added, splitCount, fresh,
-                        layersAdded == 0 ? "" : ", " + layersAdded + (layersAdded == 1 ? " layer" : " layers"), widths(net), before, after,
+                        layersAdded == 0 ? "" : ", " + layersAdded + (layersAdded == 1 ? " layer" : " layers"),
+                        widths(net) + (residualBlocks(net).isEmpty() ? "" : " + residual blocks " + residualBlocks(net)), before, after,
                         predicted == null ? "" : String.format(Locale.ROOT, " (predicted decrease %.3g)", predicted), cost.totalSeconds());
             }
             long tr0 = System.nanoTime();
@@ -200,7 +202,8 @@ final class GrowRun {
             double trainSeconds = (System.nanoTime() - tr0) / 1e9;
             Trainer.Evaluation ev = Trainer.evaluate(net, test, 256);
             rows.add(new RoundRow(round, widths(net), net.parameterCount(), ev.accuracy(), ev.loss(), trainLoss, before, after,
-                    predicted, before == null ? null : before - after, added, splitCount, fresh, layersAdded, cost.totalSeconds(), cost.seconds(), trainSeconds,
+                    predicted, before == null ? null : before - after, added, splitCount, fresh, layersAdded, residualBlocks(net),
+                    cost.totalSeconds(), cost.seconds(), trainSeconds,
                     cost.flops(), cost.peakBytes()));
             out.printf(Locale.ROOT, "round %d: %strained %d epochs in %.1f s; train loss %.4f, test %s %.4f%n", round,
                     method == null ? "(static " + widths(net) + ") " : "", c.epochsPerRound, trainSeconds, trainLoss,
@@ -230,6 +233,17 @@ final class GrowRun {
      */
     private static Optimizer optimizer(GrowthSchedule c, Module net) {
         return TrainRun.newOptimizer(c.run.optimizer, net, c.run.lr, c.run.momentum, 0.0);
+    }
+
+    /** Inner widths of the network's residual blocks (firefly-deep after non-ReLU dense layers), in layer order. */
+    static List<Integer> residualBlocks(Sequential net) {
+        List<Integer> w = new ArrayList<>();
+        for (dev.sprout.nn.Module m : net.layers()) {
+            if (m instanceof dev.sprout.nn.Residual r) {
+                w.add(r.hidden());
+            }
+        }
+        return w;
     }
 
     static List<Integer> widths(Sequential net) {

@@ -127,7 +127,10 @@ class GrowCommandTest {
         assertTrue(!out.toString(StandardCharsets.UTF_8).contains("trained"), out.toString(StandardCharsets.UTF_8));
     }
 
-    /** firefly-deep runs on a relu MLP; every row counts the layers it added, and each added layer is one more width. */
+    /**
+     * firefly-deep runs on a relu MLP (every row counts the layers it added, and each added layer is one more width) and
+     * on a tanh MLP (added layers are residual blocks).
+     */
     @Test
     void fireflyDeepCountsItsLayers() throws IOException {
         Path json = tmp.resolve("d.json");
@@ -139,8 +142,15 @@ class GrowCommandTest {
             layers += row.get("layers_added").asInt();
             assertEquals(layers, row.get("widths").size(), row.toString());
         }
-        assertEquals(2, run(with(SMALL, "--method", "firefly-deep")));
-        assertTrue(err().contains("relu"), err());
+        // tanh: depth candidates are zero-residual blocks, reported in residual_blocks (the widths stay one per site)
+        Path tanh = tmp.resolve("t.json");
+        assertEquals(0, run(with(SMALL, "--method", "firefly-deep", "--grow-ratio", "1", "--out", tanh.toString())), err());
+        int blocks = 0;
+        for (JsonNode row : new ObjectMapper().readTree(tanh.toFile()).get("rounds")) {
+            blocks += row.get("layers_added").asInt();
+            assertEquals(blocks, row.get("residual_blocks").size(), row.toString());
+            assertEquals(1, row.get("widths").size(), row.toString());
+        }
     }
 
     /**

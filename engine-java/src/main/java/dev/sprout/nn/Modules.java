@@ -123,6 +123,10 @@ public final class Modules {
                 return new Pool2d(type.equals("maxpool2d"), i(c, "kernel"), i(c, "stride"));
             case "flatten":
                 return new Flatten();
+            case "residual": {
+                Activation a = Activation.valueOf(c.getOrDefault("activation", "").toUpperCase(Locale.ROOT));
+                return new Residual(i(c, "features"), i(c, "hidden"), a, d(c, "beta", 1.0), rng, dtype);
+            }
             case "dropout":
                 return new Dropout(d(c, "p", 0.5), Long.parseLong(c.getOrDefault("seed", "0")));
             case "relu1":
@@ -134,7 +138,8 @@ public final class Modules {
                     }
                 }
                 List<String> known = new ArrayList<>(List.of("sequential", "linear", "conv2d", "batchnorm1d", "batchnorm2d",
-                        "maxpool2d", "avgpool2d", "flatten", "dropout", "relu", "relu1", "tanh", "sigmoid", "softplus", "rbf"));
+                        "maxpool2d", "avgpool2d", "flatten", "dropout", "residual", "relu", "relu1", "tanh", "sigmoid", "softplus",
+                        "rbf"));
                 throw new IllegalArgumentException("unknown module type '" + type + "' (known: " + String.join(", ", known) + ")");
         }
     }

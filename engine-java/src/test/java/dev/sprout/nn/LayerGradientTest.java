@@ -48,6 +48,14 @@ class LayerGradientTest {
         c.put("avgpool2d stride 1", new Case(() -> new Pool2d(false, 2, 1), new int[] {1, 2, 3, 3}, weighted));
         c.put("softplus", new Case(() -> new Act(Activation.SOFTPLUS, 3.0), new int[] {3, 4}, weighted));
         c.put("rbf", new Case(() -> new Act(Activation.RBF), new int[] {3, 4}, weighted));
+        c.put("residual tanh", new Case(() -> { // W2, b2 moved off their zero start so every parameter has a gradient
+            Residual r = new Residual(4, 3, Activation.TANH, 1.0, new Rng(9), F64);
+            r.replace(Map.of("out_weight", Tensor.randn(new Rng(10), F64, 0.5, 4, 3), "out_bias", Tensor.randn(new Rng(11), F64, 0.5, 4)),
+                    Map.of());
+            return r;
+        }, new int[] {3, 4}, weighted));
+        c.put("residual softplus zero start", new Case(() -> new Residual(4, 2, Activation.SOFTPLUS, 2.0, new Rng(12), F64),
+                new int[] {3, 4}, y -> y.mul(y).sum()));
         c.put("cross-entropy", new Case(() -> new Linear(4, 3, true, new Rng(4), F64), new int[] {5, 4},
                 y -> Losses.crossEntropy(y, new int[] {0, 2, 1, 1, 0})));
         c.put("mse", new Case(() -> new Linear(4, 2, true, new Rng(5), F64), new int[] {5, 4},

@@ -34,14 +34,20 @@ import java.util.TreeSet;
  *   new neurons).</li>
  * </ol>
  * <h2>Depth: {@code "firefly-deep"} (spec section 5.3; the official code has none)</h2>
- * The same, plus one new-layer candidate after every dense layer with ReLU: a ReLU layer {@code relu(A h + b)} of the
- * layer's width, starting at the identity ({@code A = I, b = 0}, which changes nothing since {@code relu(h) = h} for
- * the layer's non-negative outputs), trained with the other candidates and scored by the derivative in its gate
- * (which blends the site's output {@code h} into {@code relu(A h + b)}). A new layer costs as many neurons as it has,
+ * The same, plus one new-layer candidate after every layer that can take one ({@link Surgery#depthKind}): after a
+ * dense (or convolutional) layer with ReLU, a ReLU layer {@code relu(A h + b)} of the layer's width (a 3x3
+ * convolution, padding 1, for a conv layer), starting at the identity ({@code A = I}, the centre tap for a
+ * convolution, {@code b = 0}, which changes nothing since {@code relu(h) = h} for the layer's non-negative outputs;
+ * no batch norm is added, so this holds in training mode too); after a dense layer with another activation (tanh,
+ * sigmoid, softplus), a zero-residual block {@code h + W2 sigma(W1 h + b1) + b2} ({@code W2 = 0, b2 = 0} at the start,
+ * inner width the layer's width unless option {@code depth-width} says otherwise: the same cost as a new ReLU layer
+ * and as many hidden units as the layer it refines). Each is trained with the other candidates and scored by the
+ * derivative in its gate; the selected one is inserted with its trained weights, as splits and new neurons are.
+ * A new layer costs as many neurons as it has,
  * so width and depth compete in one selection by predicted decrease per neuron under the same neuron budget
  * ({@link Selection#knapsack}); a layer wider than the budget cannot be taken, so depth needs a grow ratio that can
  * pay for a whole layer. The chosen layer is inserted by {@link Surgery} ({@link Plan.NewLayer}) after the layer's
- * width changes of the same step. Networks without a dense ReLU layer are refused ({@link #check}).
+ * width changes of the same step. Networks where no layer can take one are refused ({@link #check}).
  *
  * <p>The plan's predicted change per candidate is the Taylor estimate of switching it on: a split's loss is even and
  * quadratic in its gate, so {@code score / 2}; a new neuron's or a new layer's is about linear, so {@code score}.
@@ -69,7 +75,9 @@ import java.util.TreeSet;
  * (true), {@code steps} (50 candidate optimisation steps), {@code batch} (128), {@code lr} (1e-3), {@code penalty}
  * (1e-2), {@code split-init} (0.1: displacements uniform in +-0.1), {@code new-init} (0.1: standard deviation of new
  * incoming weights), {@code out-init} (0.01: outgoing weights uniform in +-0.01), {@code as-official} (false),
- * {@code loss-before} (false: the diagnostic loss before optimising, see {@link #withLossBefore}).
+ * {@code loss-before} (false: the diagnostic loss before optimising, see {@link #withLossBefore}); firefly-deep only:
+ * {@code depth-width} ({@code width}: inner width of residual blocks, see {@link #withDepthWidth}). firefly-deep logs
+ * one line per growth on its depth candidates ({@link #depthReport}, java.util.logging INFO).
  *
  * <h2>Data</h2>
  * The candidates are trained on the context's training set (as the official code, which trains them for one epoch
@@ -96,6 +104,7 @@ public final class Firefly implements GrowthMethod {
     private final double lr, penalty;
     private final FireflyCandidates.Init init;
     private final boolean lossBefore; // measure the over-grown loss before optimising (a diagnostic pass)
+    private int depthWidth = -1;      // inner width of residual candidates; -1: the layer's width
 
     /**
      * @param k          new-neuron candidates per layer ({@code -1}: as many as the layer has neurons)
@@ -119,7 +128,7 @@ public final class Firefly implements GrowthMethod {
         if (k < -1) {
             throw new IllegalArgumentException(NAME + ": k must be 'width' or >= 0, got " + k);
         }
-        if (!splits && k == 0) {
+        if (!splits && k == 0 && !deep) {
             throw new IllegalArgumentException(NAME + ": no candidates (splits=false and k=0)");
         }
         if (steps < 0 || batch < 1) {
@@ -151,6 +160,25 @@ public final class Firefly implements GrowthMethod {
         this.asOfficial = f.asOfficial;
         this.deep = f.deep;
         this.lossBefore = lossBefore;
+        this.depthWidth = f.depthWidth;
+    }
+
+    /**
+     * This method with residual depth candidates (after dense layers whose activation is not ReLU) of inner width
+     * {@code width} ({@code -1}: the layer's width, the default; option {@code depth-width}). A residual block costs
+     * its inner width in neurons, so a narrower block fits a smaller growth budget.
+     */
+    public Firefly withDepthWidth(int width) {
+        if (width == 0 || width < -1) {
+            throw new IllegalArgumentException(DEEP_NAME + ": depth-width must be 'width' or an integer >= 1, got " + width);
+        }
+        Firefly f = new Firefly(this, lossBefore);
+        f.depthWidth = width;
+        return f;
+    }
+
+    public int depthWidth() {
+        return depthWidth;
     }
 
     /**
@@ -178,6 +206,17 @@ public final class Firefly implements GrowthMethod {
                 new FireflyCandidates.Init(o.number("split-init", OFFICIAL_INIT.split()),
                         o.number("new-init", OFFICIAL_INIT.newIn()), o.number("out-init", OFFICIAL_INIT.out())),
                 o.flag("as-official", false), deep, o.flag("loss-before", false));
+        if (deep) {
+            String w = o.text("depth-width", "width").trim();
+            try {
+                depthWidth = w.equalsIgnoreCase("width") ? -1 : Integer.parseInt(w);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(DEEP_NAME + ": option depth-width must be 'width' or an integer >= 1, got '" + w + "'");
+            }
+            if (depthWidth == 0 || depthWidth < -1) {
+                throw new IllegalArgumentException(DEEP_NAME + ": option depth-width must be 'width' or an integer >= 1, got '" + w + "'");
+            }
+        }
     }
 
     private Firefly(int k, boolean splits, int steps, int batch, double lr, double penalty, FireflyCandidates.Init init,
@@ -228,7 +267,8 @@ public final class Firefly implements GrowthMethod {
         FireflyCandidates.check(net);
         if (deep && Site.find(net).stream().noneMatch(FireflyCandidates::depthEligible)) {
             throw new IllegalArgumentException(DEEP_NAME + ": no layer can take a new layer after it; depth candidates follow"
-                    + " dense layers with relu (identity-initialised relu layers preserve the function), e.g. --activation relu");
+                    + " dense or conv layers with relu (identity-initialised relu layers) or dense layers with another"
+                    + " non-identity activation (zero-residual blocks)");
         }
     }
 
@@ -249,7 +289,7 @@ public final class Firefly implements GrowthMethod {
         if (asOfficial) {
             rerandomiseClassifierBias(sites, perSite, ctx.rng());
         }
-        FireflyCandidates c = FireflyCandidates.create(net, perSite, splits, deep, init, ctx.rng());
+        FireflyCandidates c = FireflyCandidates.create(net, perSite, splits, deep, depthWidth, init, ctx.rng());
         double fwd = c.forwardFlopsPerExample(ctx.exampleShape());
         long seed = ctx.rng().nextLong();
         // the loss after optimising is the scoring pass's (same data, same gates): no separate pass for it
@@ -269,7 +309,41 @@ public final class Firefly implements GrowthMethod {
     @Override
     public Plan propose(GrowthContext ctx) {
         int budget = ctx.budget(); // counted on the network before over-growing, as the official n_elites
-        return plan(analyse(ctx), budget);
+        Analysis a = analyse(ctx);
+        if (deep) {
+            LOG.info(() -> depthReport(a, budget));
+        }
+        return plan(a, budget);
+    }
+
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(Firefly.class.getName());
+
+    /**
+     * One line on the depth candidates of an analysis: per site, the new layer's score, its cost and score per neuron,
+     * the best width candidate's score there, and whether the selection took it (a diagnostic for depth vs width).
+     */
+    public String depthReport(Analysis a, int budget) {
+        List<Selection.Candidate> chosen = select(a, budget);
+        StringBuilder sb = new StringBuilder(DEEP_NAME + ": budget " + budget + " neurons; depth candidates:");
+        for (FireflyCandidates.SiteCandidates s : a.candidates().sites()) {
+            double[] dp = a.scores().depth().getOrDefault(s.name(), new double[0]);
+            if (dp.length != 1) {
+                continue;
+            }
+            double best = Double.POSITIVE_INFINITY;
+            for (double v : a.scores().split().get(s.name())) {
+                best = Math.min(best, v);
+            }
+            for (double v : a.scores().add().get(s.name())) {
+                best = Math.min(best, v);
+            }
+            int id = s.neurons() + s.newCount();
+            boolean taken = chosen.stream().anyMatch(c -> c.site().equals(s.name()) && c.neuron() == id);
+            sb.append(String.format(Locale.ROOT, " [site %s %s: score %.4g, cost %d, per neuron %.3g; best width score %.3g;"
+                    + " %s]", s.name(), s.depthKind().name().toLowerCase(Locale.ROOT), dp[0], s.depthNeurons(),
+                    dp[0] / s.depthNeurons(), best, taken ? "selected" : "not selected"));
+        }
+        return sb.toString();
     }
 
     /**
@@ -288,7 +362,7 @@ public final class Firefly implements GrowthMethod {
             }
             double[] dp = a.scores().depth().getOrDefault(s.name(), new double[0]);
             if (dp.length == 1) {
-                all.add(new Selection.Candidate(s.name(), s.neurons() + s.newCount(), dp[0], s.neurons()));
+                all.add(new Selection.Candidate(s.name(), s.neurons() + s.newCount(), dp[0], s.depthNeurons()));
             }
         }
         return all;
@@ -356,8 +430,12 @@ public final class Firefly implements GrowthMethod {
                         score.get(s.name() + "/" + (s.neurons() + j))));
             }
             if (chosenLayer.contains(s.name())) { // a new layer: predicted change = score (about linear in its gate)
-                layerList.add(new Plan.NewLayer(s.name(), s.depthWeight().toDoubleArray(), s.depthBias().toDoubleArray(),
-                        score.get(s.name() + "/" + (s.neurons() + s.newCount()))));
+                double predicted = score.get(s.name() + "/" + (s.neurons() + s.newCount()));
+                // the trained candidate is what was scored, so it is inserted as trained (as splits and new neurons are)
+                layerList.add(s.depthOutWeight() == null
+                        ? new Plan.NewLayer(s.name(), s.depthWeight().toDoubleArray(), s.depthBias().toDoubleArray(), predicted)
+                        : new Plan.NewLayer(s.name(), s.depthWeight().toDoubleArray(), s.depthBias().toDoubleArray(),
+                                s.depthOutWeight().toDoubleArray(), s.depthOutBias().toDoubleArray(), predicted));
             }
         }
         return new Plan(splitList, addList, layerList);
@@ -401,6 +479,7 @@ public final class Firefly implements GrowthMethod {
     @Override
     public String toString() {
         return name() + "(k=" + (k < 0 ? "width" : Integer.toString(k)) + ", splits=" + splits + ", steps=" + steps + ", batch="
-                + batch + ", lr=" + lr + ", penalty=" + penalty + ", init=" + init + ", as-official=" + asOfficial + (lossBefore ? ", loss-before=true" : "") + ")";
+                + batch + ", lr=" + lr + ", penalty=" + penalty + ", init=" + init + ", as-official=" + asOfficial + (lossBefore ? ", loss-before=true" : "")
+                + (deep && depthWidth > 0 ? ", depth-width=" + depthWidth : "") + ")";
     }
 }

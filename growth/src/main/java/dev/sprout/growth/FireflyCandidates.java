@@ -14,6 +14,7 @@ import dev.sprout.nn.Flatten;
 import dev.sprout.nn.Linear;
 import dev.sprout.nn.Module;
 import dev.sprout.nn.Pool2d;
+import dev.sprout.nn.Residual;
 import dev.sprout.nn.Sequential;
 import dev.sprout.optim.RMSprop;
 import dev.sprout.tensor.DType;
@@ -45,10 +46,23 @@ import java.util.Map;
  *       {@code k*k} taps for a convolution) and, when the consumer is itself a site, its new neurons through
  *       {@code outNew} ({@code [K', K * block]}). These are the official code's {@code vno} and {@code vni}.</li>
  * </ul>
- * <b>New layer</b> (firefly-deep; spec section 5.3) after a dense site with ReLU: {@code A} ({@code [C, C]}, starting
- * at the identity) and {@code b} ({@code [C]}, starting at 0); the site's output {@code h} becomes
- * {@code h + g (relu(A h + b) - h)}, so at gate 1 it is a new ReLU layer, which {@link Surgery} inserts from a
- * {@link Plan.NewLayer}; at the identity start {@code relu(h) = h} for any gate.
+ * <b>New layer</b> (firefly-deep; spec section 5.3), one kind per site ({@link Surgery#depthKind}):
+ * <ul>
+ *   <li>after a dense site with ReLU: {@code A} ({@code [C, C]}, starting at the identity) and {@code b}
+ *   ({@code [C]}, starting at 0); the site's output {@code h} becomes {@code h + g (relu(A h + b) - h)}, so at gate 1
+ *   it is a new ReLU layer; at the identity start {@code relu(h) = h} for any gate;</li>
+ *   <li>after a convolutional site with ReLU: the same with a 3x3 convolution (stride 1, padding 1; {@code A}
+ *   {@code [C, C * 9]}, starting at the centre-tap identity), applied to the site's output before any pooling;</li>
+ *   <li>after a dense site with another activation: a zero-residual block, {@code h + g (W2 sigma(W1 h + b1) + b2)}
+ *   with {@code W1} ({@code depthWeight}, {@code [M, C]}) and {@code b1} drawn as a {@link dev.sprout.nn.Linear}'s
+ *   (uniform in {@code +-1/sqrt(C)}), {@code W2} ({@code depthOutWeight}, {@code [C, M]}) and {@code b2} starting at
+ *   0, so the function is unchanged for any gate until they are trained; at gate 1 it is the
+ *   {@link dev.sprout.nn.Residual} block {@link Surgery} inserts. {@code M} defaults to the site's width {@code C}
+ *   (so the block costs as many neurons as a new ReLU layer would).</li>
+ * </ul>
+ * {@link Surgery} inserts the chosen one from a {@link Plan.NewLayer}. Residual blocks already in the network (from
+ * earlier growth) are applied as they are; new neurons pass through them unchanged (their rows and columns there
+ * are zero after {@link Surgery}).
  *
  * <p>The gate {@code g} of a split scales its displacement, the gate of a new neuron its output (everything it sends
  * on), the gate of a new layer its change of the site's output. With every gate at 0 the over-grown network computes exactly the network's function, whatever the candidate
@@ -84,7 +98,10 @@ public final class FireflyCandidates {
         private Tensor outOld;  // [R, K * block] or null
         private Tensor outNew;  // [K', K * block] or null (consumer not a site, or K' = 0)
         private Tensor depthW;  // [C, C] or null (no new-layer candidate)
-        private Tensor depthB;  // [C] or null
+        private Tensor depthB;  // [C] or [M] (residual) or null
+        private Tensor depthW2; // [C, M] residual only
+        private Tensor depthB2; // [C] residual only
+        private Surgery.DepthKind depthKind; // null: no new-layer candidate
         private SiteCandidates consumer; // the consumer's candidates when the consumer is a site
 
         private SiteCandidates(Site site, int position, int newCount) {
@@ -163,6 +180,26 @@ public final class FireflyCandidates {
             return depthB;
         }
 
+        /** The residual candidate's {@code W2} ({@code [C, M]}), or null. */
+        public Tensor depthOutWeight() {
+            return depthW2;
+        }
+
+        /** The residual candidate's {@code b2} ({@code [C]}), or null. */
+        public Tensor depthOutBias() {
+            return depthB2;
+        }
+
+        /** The kind of the new-layer candidate, or null. */
+        public Surgery.DepthKind depthKind() {
+            return depthKind;
+        }
+
+        /** Neurons the new-layer candidate costs: its inner width (residual) or the site's width; 0 without one. */
+        public int depthNeurons() {
+            return depthKind == null ? 0 : depthB.dim(0);
+        }
+
         /** Whether a new layer is a candidate after this site. */
         public boolean hasDepth() {
             return depthW != null;
@@ -175,7 +212,7 @@ public final class FireflyCandidates {
 
         List<Tensor> tensors() {
             List<Tensor> t = new ArrayList<>();
-            for (Tensor x : new Tensor[] {split, newIn, outOld, outNew, depthW, depthB}) {
+            for (Tensor x : new Tensor[] {split, newIn, outOld, outNew, depthW, depthB, depthW2, depthB2}) {
                 if (x != null) {
                     t.add(x);
                 }
@@ -200,7 +237,7 @@ public final class FireflyCandidates {
         }
     }
 
-    /** Whether a new layer may follow the site (a dense layer with ReLU, see {@link Surgery}). */
+    /** Whether a new layer may follow the site (see {@link Surgery#depthKind}). */
     public static boolean depthEligible(Site s) {
         try {
             Surgery.checkLayerSite(s);
@@ -236,9 +273,9 @@ public final class FireflyCandidates {
         for (int i = 0; i < layers.size(); i++) {
             Module m = layers.get(i);
             if (!(m instanceof Linear || m instanceof Conv2d || m instanceof BatchNorm || m instanceof Act
-                    || m instanceof Pool2d || m instanceof Dropout || m instanceof Flatten)) {
+                    || m instanceof Pool2d || m instanceof Dropout || m instanceof Flatten || m instanceof Residual)) {
                 throw new IllegalArgumentException("firefly: layer " + i + " (" + m.type() + ") is not supported; the"
-                        + " over-grown network handles linear, conv2d, batch norm, activations, pooling, dropout and flatten");
+                        + " over-grown network handles linear, conv2d, batch norm, activations, pooling, dropout, flatten and residual blocks");
             }
         }
         DType dt = net.get(Site.find(net).get(0).index()).parameter("weight").dtype();
@@ -262,6 +299,19 @@ public final class FireflyCandidates {
      * bias) after every site that may take one if {@code depth}.
      */
     public static FireflyCandidates create(Sequential net, int[] newPerSite, boolean splits, boolean depth, Init init, Rng rng) {
+        return create(net, newPerSite, splits, depth, -1, init, rng);
+    }
+
+    /**
+     * As {@link #create(Sequential, int[], boolean, boolean, Init, Rng)}, with residual candidates of inner width
+     * {@code depthWidth} ({@code -1}: the site's width).
+     */
+    public static FireflyCandidates create(Sequential net, int[] newPerSite, boolean splits, boolean depth, int depthWidth,
+                                           Init init, Rng rng) {
+        if (depthWidth == 0 || depthWidth < -1) {
+            throw new IllegalArgumentException("firefly: the residual candidates' width must be >= 1 (or -1: the layer's width), got "
+                    + depthWidth);
+        }
         check(net);
         List<Site> found = Site.find(net);
         if (newPerSite.length != found.size()) {
@@ -294,12 +344,27 @@ public final class FireflyCandidates {
                 }
             }
             if (depth && depthEligible(c.site)) {
-                double[] eye = new double[c.neurons * c.neurons];
-                for (int i = 0; i < c.neurons; i++) {
-                    eye[i * c.neurons + i] = 1;
+                c.depthKind = Surgery.depthKind(c.site);
+                int n = c.neurons;
+                switch (c.depthKind) {
+                    case RELU_LAYER, CONV -> {
+                        int taps = c.depthKind == Surgery.DepthKind.CONV ? 9 : 1;
+                        double[] eye = new double[n * n * taps];
+                        for (int i = 0; i < n; i++) {
+                            eye[(i * n + i) * taps + taps / 2] = 1; // the (centre tap) identity
+                        }
+                        c.depthW = Tensor.of(eye, n, n * taps).to(dt);
+                        c.depthB = Tensor.zeros(dt, n);
+                    }
+                    case RESIDUAL -> {
+                        int m = depthWidth < 0 ? n : depthWidth;
+                        double bound = 1.0 / Math.sqrt(n);
+                        c.depthW = Tensor.rand(rng, dt, -bound, bound, m, n);
+                        c.depthB = Tensor.rand(rng, dt, -bound, bound, m);
+                        c.depthW2 = Tensor.zeros(dt, n, m);
+                        c.depthB2 = Tensor.zeros(dt, n);
+                    }
                 }
-                c.depthW = Tensor.of(eye, c.neurons, c.neurons).to(dt);
-                c.depthB = Tensor.zeros(dt, c.neurons);
             }
         }
         return new FireflyCandidates(net, list, dt);
@@ -336,7 +401,7 @@ public final class FireflyCandidates {
     public int count() {
         int n = 0;
         for (SiteCandidates s : sites) {
-            n += (s.split != null ? s.neurons : 0) + s.newCount + (s.depthW != null ? 1 : 0);
+            n += (s.split != null ? s.neurons : 0) + s.newCount + (s.depthKind != null ? 1 : 0);
         }
         return n;
     }
@@ -431,6 +496,9 @@ public final class FireflyCandidates {
                 } else if (m instanceof Act) {
                     requireNoPending(hn, i);
                     h = m.forward(h);
+                } else if (m instanceof Residual r) { // new channels pass through it unchanged (zero rows and columns)
+                    h = r.apply(h, r.parameter("in_weight").detach(), r.parameter("in_bias").detach(),
+                            r.parameter("out_weight").detach(), r.parameter("out_bias").detach());
                 } else {
                     h = passThrough(m, h); // pooling, dropout (off), flatten: per channel, so the same for new channels
                     if (hn != null) {
@@ -511,9 +579,8 @@ public final class FireflyCandidates {
         Tensor out = FusedOps.splitActivation(z.reshape(withChannels(outShape, c)),
                 pert == null ? null : pert.reshape(withChannels(outShape, c)), pert == null ? null : splitGate,
                 affine[0], affine[1], act.function(), act.beta());
-        if (sc.depthW != null) { // a new layer after the site: h + g (act(A h + b) - h); dense sites only
-            Tensor deeper = act.forward(out.matmul(sc.depthW.transpose(0, 1)).add(sc.depthB));
-            out = out.add(deeper.sub(out).mul(depthGate));
+        if (sc.depthKind != null) {
+            out = out.add(depthChange(sc, out, act).mul(depthGate));
         }
         Tensor outNew = null;
         if (k > 0) {
@@ -522,6 +589,27 @@ public final class FireflyCandidates {
             outNew = FusedOps.gatedActivation(zn.reshape(withChannels(outShape, k)), newGate, a, act.function(), act.beta());
         }
         return new Tensor[] {out, outNew};
+    }
+
+    /**
+     * What the site's new-layer candidate adds to its output {@code h} at gate 1: {@code relu(A h + b) - h} (a ReLU
+     * layer, dense or 3x3 convolution) or {@code W2 sigma(W1 h + b1) + b2} (a residual block).
+     */
+    private static Tensor depthChange(SiteCandidates sc, Tensor h, Act act) {
+        switch (sc.depthKind) {
+            case RELU_LAYER:
+                return act.forward(h.matmul(sc.depthW.transpose(0, 1)).add(sc.depthB)).sub(h);
+            case CONV: {
+                int c = sc.neurons;
+                ConvGeometry g = new ConvGeometry(c, h.dim(2), h.dim(3), 3, 3, 1, 1, 1, 1);
+                Tensor z = sc.depthW.matmul(Ops.im2col(h, g)).add(sc.depthB.reshape(c, 1));
+                return act.forward(z.reshape(h.dim(0), c, g.outH(), g.outW())).sub(h);
+            }
+            default: {
+                Tensor a = act.forward(h.matmul(sc.depthW.transpose(0, 1)).add(sc.depthB));
+                return a.matmul(sc.depthW2.transpose(0, 1)).add(sc.depthB2);
+            }
+        }
     }
 
     private static int[] withChannels(int[] shape, int c) {
@@ -706,7 +794,7 @@ public final class FireflyCandidates {
         for (SiteCandidates s : sites) {
             split.put(s.name(), new double[s.split == null ? 0 : s.neurons]);
             add.put(s.name(), new double[s.newCount]);
-            depth.put(s.name(), new double[s.depthW == null ? 0 : 1]);
+            depth.put(s.name(), new double[s.depthKind == null ? 0 : 1]);
         }
         for (Tensor t : tensors()) {
             t.requiresGrad(false); // only the gates' gradients are wanted
@@ -719,7 +807,7 @@ public final class FireflyCandidates {
             for (SiteCandidates s : sites) {
                 sg[s.position].requiresGrad(s.split != null);
                 ng[s.position].requiresGrad(s.newCount > 0);
-                dg[s.position].requiresGrad(s.depthW != null);
+                dg[s.position].requiresGrad(s.depthKind != null);
                 leaves.add(sg[s.position]);
                 leaves.add(ng[s.position]);
                 leaves.add(dg[s.position]);
@@ -765,8 +853,13 @@ public final class FireflyCandidates {
                 f += (2.0 * s.fanIn + 8) * s.neurons * positions;
             }
             f += (double) s.newCount * s.site.flopsPerNeuron(in);
-            if (s.depthW != null) {
+            if (s.depthKind == Surgery.DepthKind.RELU_LAYER) {
                 f += (2.0 * s.neurons + 4) * s.neurons;
+            } else if (s.depthKind == Surgery.DepthKind.CONV) {
+                f += (18.0 * s.neurons + 4) * s.neurons * positions;
+            } else if (s.depthKind == Surgery.DepthKind.RESIDUAL) {
+                int m = s.depthNeurons();
+                f += 4.0 * s.neurons * m + 3.0 * m + 3.0 * s.neurons;
             }
         }
         return f;

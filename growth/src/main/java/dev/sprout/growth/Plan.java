@@ -109,14 +109,36 @@ public record Plan(List<Split> splits, List<NewNeuron> additions, List<NewLayer>
     }
 
     /**
-     * A new hidden layer (Firefly's depth growth) inserted right after a dense site's activation: a linear layer
-     * followed by a copy of the site's activation (ReLU), reading the site's {@code C} neurons as they were before
-     * this plan ({@code weight}: {@code C x C} row-major; {@code bias}: {@code C}). With {@code weight = I} and a zero
-     * bias it computes {@code relu(relu(z)) = relu(z)}: the function is unchanged. It is applied after the plan's
-     * width changes of the same site: a split neuron's two offspring both take its row and share its column
-     * (weighted by the split's {@code w1, w2}), and a new neuron passes through by an identity row and column.
+     * A new hidden layer (Firefly's depth growth) after a site, reading the site's {@code C} neurons as they were before
+     * this plan. Three kinds, by the site ({@link Surgery#depthKind}):
+     * <ul>
+     *   <li>after a dense layer with ReLU: a linear layer and a copy of the ReLU, inserted right after the site's
+     *   activation ({@code weight}: {@code C x C} row-major; {@code bias}: {@code C}). With {@code weight = I} and a
+     *   zero bias it computes {@code relu(relu(z)) = relu(z)}: the function is unchanged;</li>
+     *   <li>after a convolution with ReLU: a 3x3 convolution (stride 1, padding 1, {@code C -> C}) and a ReLU, right
+     *   after the site's activation ({@code weight}: {@code C x C x 3 x 3}; {@code bias}: {@code C}); the identity
+     *   start is the centre tap {@code W[c, c, 1, 1] = 1}. No batch norm is inserted, so identity is exact in
+     *   training mode too;</li>
+     *   <li>after a dense layer with another activation (tanh, sigmoid, softplus, ...): a {@link dev.sprout.nn.Residual}
+     *   block {@code h + W2 sigma(W1 h + b1) + b2} right after the site's activation ({@code weight}: {@code W1},
+     *   {@code M x C}; {@code bias}: {@code b1}, {@code M}; {@code outWeight}: {@code W2}, {@code C x M};
+     *   {@code outBias}: {@code b2}, {@code C}); with {@code W2 = 0, b2 = 0} the function is unchanged.</li>
+     * </ul>
+     * It is applied after the plan's width changes of the same site: a split neuron's two offspring both take its row
+     * (and its {@code W2} row) and share its column (weighted by the split's {@code w1, w2}); a new neuron passes
+     * through by an identity row and column (ReLU kinds) or has zero {@code W1} column and {@code W2} row (residual).
      */
-    public record NewLayer(String site, double[] weight, double[] bias, double predictedChange) {
+    public record NewLayer(String site, double[] weight, double[] bias, double[] outWeight, double[] outBias,
+                           double predictedChange) {
+        /** A new layer of the ReLU kinds (no output weights). */
+        public NewLayer(String site, double[] weight, double[] bias, double predictedChange) {
+            this(site, weight, bias, null, null, predictedChange);
+        }
+
+        /** Whether this is a residual block (it has output weights). */
+        public boolean residual() {
+            return outWeight != null;
+        }
     }
 
     /** The loss decrease the plan predicts (the negated sum of predicted changes). */

@@ -8,6 +8,7 @@ import dev.sprout.nn.Linear;
 import dev.sprout.nn.Module;
 import dev.sprout.nn.Pool2d;
 import dev.sprout.nn.Dropout;
+import dev.sprout.nn.Residual;
 import dev.sprout.nn.Sequential;
 import dev.sprout.tensor.Tensor;
 
@@ -18,8 +19,9 @@ import java.util.List;
  * A growable layer of a {@link Sequential}: a {@link Linear} or {@link Conv2d} whose neurons (rows / output
  * channels) can be split or added, the batch norm and activation that follow it, and the layer that consumes its
  * output (whose input columns / channels must be resized with it). Between the activation and the consumer only
- * pass-through modules may stand (pooling, dropout, flatten); a flatten makes each channel own {@code H*W}
- * consecutive input columns of a linear consumer.
+ * pass-through modules may stand (pooling, dropout, flatten) and {@link Residual} blocks (inserted by depth growth;
+ * their input and output have the site's width, so they are resized with it); a flatten makes each channel own
+ * {@code H*W} consecutive input columns of a linear consumer.
  *
  * <p>The network's last weight layer (the classifier) is never a site: its outputs are the classes.
  */
@@ -52,7 +54,7 @@ public final class Site {
                 act = j++;
             }
             while (j < layers.size() && (layers.get(j) instanceof Pool2d || layers.get(j) instanceof Dropout
-                    || layers.get(j) instanceof Flatten)) {
+                    || layers.get(j) instanceof Flatten || layers.get(j) instanceof Residual)) {
                 j++;
             }
             if (act < 0 || j >= layers.size() || !(layers.get(j) instanceof Linear || layers.get(j) instanceof Conv2d)) {
@@ -131,6 +133,17 @@ public final class Site {
         return consumerIndex;
     }
 
+    /** The residual blocks between the activation and the consumer, in order (resized with the site's width). */
+    public List<Residual> residuals() {
+        List<Residual> out = new ArrayList<>();
+        for (int i = actIndex + 1; i < consumerIndex; i++) {
+            if (net.get(i) instanceof Residual r) {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
     /** Neurons (rows of a linear layer, output channels of a convolution). */
     public int neurons() {
         return layer().parameter("weight").dim(0);
@@ -158,7 +171,7 @@ public final class Site {
 
     /**
      * FLOPs one example's forward pass gains when this site gets one more neuron: its own row (or filter) at every
-     * output position, and its input column(s) (or channel) in the consumer.
+     * output position, its input column(s) (or channel) in the consumer, and its entries in residual blocks between.
      *
      * @param siteInputShape the shape (without batch) entering this site's layer
      */
@@ -178,6 +191,9 @@ public final class Site {
         } else {
             next = 2L * columnsPerNeuron() * ((Linear) consumer()).out();
         }
+        for (Residual r : residuals()) {
+            next += 4L * r.hidden() + 1; // its in_weight column and out_weight row, and the skip addition
+        }
         return own + next;
     }
 
@@ -186,12 +202,16 @@ public final class Site {
         return outputUpTo(index, networkInputShape);
     }
 
-    /** Parameters one more neuron adds (its row, bias, batch-norm affine pair, consumer columns). */
+    /** Parameters one more neuron adds (its row, bias, batch-norm affine pair, consumer columns, residual blocks' entries). */
     public long paramsPerNeuron() {
         Module c = consumer();
         long next = c instanceof Conv2d cv ? (long) cv.out() * cv.kernel() * cv.kernel() : (long) columnsPerNeuron() * ((Linear) c).out();
         boolean bias = layer() instanceof Linear l ? l.hasBias() : ((Conv2d) layer()).hasBias();
-        return fanIn() + (bias ? 1 : 0) + (batchNorm() != null ? 2 : 0) + next;
+        long res = 0;
+        for (Residual r : residuals()) {
+            res += 2L * r.hidden() + 1; // its in_weight column, out_weight row and out_bias entry
+        }
+        return fanIn() + (bias ? 1 : 0) + (batchNorm() != null ? 2 : 0) + next + res;
     }
 
     /** The shape (without batch) entering layer {@code upTo} for a network input shape. */

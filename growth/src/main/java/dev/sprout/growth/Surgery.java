@@ -6,8 +6,10 @@ import dev.sprout.nn.BatchNorm;
 import dev.sprout.nn.Conv2d;
 import dev.sprout.nn.Linear;
 import dev.sprout.nn.Module;
+import dev.sprout.nn.Residual;
 import dev.sprout.nn.Sequential;
 import dev.sprout.optim.Optimizer;
+import dev.sprout.tensor.DType;
 import dev.sprout.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -36,11 +38,16 @@ import java.util.Set;
  * A new neuron whose consumer also gains new neurons in the plan may connect to them too (see
  * {@link Plan.NewNeuron}); otherwise those connections start at zero.
  *
- * <p>New layers ({@link Plan.NewLayer}) are inserted last, right after their site's activation, as a linear layer
- * (named {@code grown}, {@code grown1}, ...) and a copy of the activation, sized to the site's width after the plan;
- * existing layers keep their names. The ReLUs of the sites in {@link Plan#unitSlopeRelu} are replaced by
- * {@link Act#relu1()} (same name, same function). The return value counts the neurons added: one per split and new neuron, and
- * each new layer's width.
+ * <p>New layers ({@link Plan.NewLayer}) are inserted last (named {@code grown}, {@code grown1}, ...), sized to the
+ * site's width after the plan; existing layers keep their names. After a dense or convolutional site with ReLU: a
+ * linear layer (or a 3x3 convolution, padding 1) and a copy of the activation, right after the site's activation;
+ * after a dense site with another activation: a {@link Residual} block, also right after the site's activation (before
+ * any residual blocks already there: the candidate was trained and scored on the activation's output). Residual blocks
+ * between a site and its consumer are widened with the site: a split neuron's {@code W1} column is shared by its
+ * offspring (times {@code w1}, {@code w2}) and its {@code W2} row and {@code b2} entry copied; a new neuron gets
+ * zeros (it passes through the block unchanged). The ReLUs of the sites in {@link Plan#unitSlopeRelu} are replaced by
+ * {@link Act#relu1()} (same name, same function). The return value counts the neurons added: one per split and new
+ * neuron, each new ReLU layer's width, each residual block's inner width.
  */
 public final class Surgery {
     private Surgery() {
@@ -96,6 +103,8 @@ public final class Surgery {
         validate(plan, sites);
         Map<Module, Work> work = new LinkedHashMap<>();
         Map<String, List<Integer>> bnOrigin = new HashMap<>();
+        Map<Module, Map<String, Tensor>> newParams = new LinkedHashMap<>();
+        Map<Residual, int[]> residualOrigin = new LinkedHashMap<>();
 
         // 1. rows of the grown layers (and batch-norm channel origins)
         for (String name : plan.sites()) {
@@ -170,6 +179,10 @@ public final class Surgery {
                     outgoing.put(k++, nn.outgoing());
                 }
             }
+            for (Residual r : s.residuals()) { // widened with the site (see the class comment)
+                newParams.put(r, widenResidual(r, origin, scale));
+                residualOrigin.put(r, origin.stream().mapToInt(Integer::intValue).toArray());
+            }
             int consumerRows = s.consumer().parameter("weight").dim(0); // before this plan (replaced only in step 4)
             int newOrdinal = 0;
             for (int r = 0; r < c.rows.length; r++) {
@@ -202,7 +215,6 @@ public final class Surgery {
         }
 
         // 3. build every new tensor before replacing anything
-        Map<Module, Map<String, Tensor>> newParams = new LinkedHashMap<>();
         Map<Module, Map<String, Tensor>> newBuffers = new LinkedHashMap<>();
         for (Work w : work.values()) {
             Tensor old = w.layer.parameter("weight");
@@ -242,7 +254,7 @@ public final class Surgery {
         }
 
         // new layers, built over the grown channels before anything is replaced
-        List<Object[]> inserts = new ArrayList<>(); // {activation index, linear, activation}
+        List<Object[]> inserts = new ArrayList<>(); // {insertion index, modules...}
         int layerNeurons = 0;
         for (Plan.NewLayer nl : plan.layers()) {
             Site s = sites.get(nl.site());
@@ -262,8 +274,20 @@ public final class Surgery {
                     weightOf[k++] = sp.w2();
                 }
             }
-            inserts.add(new Object[] {s.activationIndex(), newLayer(s, nl, origin, weightOf), copyOf(s.activation())});
-            layerNeurons += origin.size();
+            switch (depthKind(s)) {
+                case RELU_LAYER -> {
+                    inserts.add(new Object[] {s.activationIndex() + 1, newLayer(s, nl, origin, weightOf), copyOf(s.activation())});
+                    layerNeurons += origin.size();
+                }
+                case CONV -> {
+                    inserts.add(new Object[] {s.activationIndex() + 1, newConv(s, nl, origin, weightOf), copyOf(s.activation())});
+                    layerNeurons += origin.size();
+                }
+                case RESIDUAL -> {
+                    inserts.add(new Object[] {s.activationIndex() + 1, newResidual(s, nl, origin, weightOf)});
+                    layerNeurons += nl.bias().length;
+                }
+            }
         }
 
         // 4. replace (each module all-or-nothing) and remap optimizer state; insert new layers (last position first)
@@ -271,7 +295,7 @@ public final class Surgery {
             e.getKey().replace(e.getValue(), newBuffers.getOrDefault(e.getKey(), Map.of()));
         }
         if (optimizer != null) {
-            remap(net, optimizer, work, sites, plan, bnOrigin);
+            remap(net, optimizer, work, sites, plan, bnOrigin, residualOrigin);
         }
         // 5. ReLUs that become relu1 (same function, derivative 1 at 0), before any insertion moves the indices
         for (String name : plan.unitSlopeRelu()) {
@@ -282,9 +306,10 @@ public final class Surgery {
         }
         inserts.sort((a, b) -> Integer.compare((Integer) b[0], (Integer) a[0]));
         for (Object[] in : inserts) {
-            int at = (Integer) in[0] + 1;
-            net.insert(at, net.freshName("grown"), (Module) in[1]);
-            net.insert(at + 1, net.freshName("grown"), (Module) in[2]);
+            int at = (Integer) in[0];
+            for (int j = 1; j < in.length; j++) {
+                net.insert(at + j - 1, net.freshName("grown"), (Module) in[j]);
+            }
         }
         return plan.splits().size() + plan.additions().size() + layerNeurons;
     }
@@ -316,6 +341,89 @@ public final class Surgery {
         return l;
     }
 
+    /** The 3x3 convolution of a {@link Plan.NewLayer} after a conv site, over the site's channels after this plan. */
+    private static Conv2d newConv(Site s, Plan.NewLayer nl, List<Integer> origin, double[] weightOf) {
+        int c = s.neurons(), n = origin.size();
+        double[] w = new double[n * n * 9], b = new double[n];
+        for (int p = 0; p < n; p++) {
+            int op = origin.get(p);
+            if (op < 0) {
+                w[(p * n + p) * 9 + 4] = 1; // a new channel passes through: centre tap
+                continue;
+            }
+            b[p] = nl.bias()[op];
+            for (int q = 0; q < n; q++) {
+                int oq = origin.get(q);
+                if (oq >= 0) {
+                    for (int t = 0; t < 9; t++) {
+                        w[(p * n + q) * 9 + t] = nl.weight()[(op * c + oq) * 9 + t] * weightOf[q];
+                    }
+                }
+            }
+        }
+        Tensor like = s.layer().parameter("weight");
+        Conv2d conv = new Conv2d(n, n, 3, 1, 1, true, new dev.sprout.tensor.Rng(0), like.dtype());
+        conv.replace(Map.of("weight", Tensor.of(w, n, n, 3, 3).to(like.dtype()), "bias", Tensor.of(b).to(like.dtype())), Map.of());
+        return conv;
+    }
+
+    /** The residual block of a {@link Plan.NewLayer} after a dense site, over the site's neurons after this plan. */
+    private static Residual newResidual(Site s, Plan.NewLayer nl, List<Integer> origin, double[] weightOf) {
+        int c = s.neurons(), m = nl.bias().length;
+        DType dt = s.layer().parameter("weight").dtype();
+        Residual r = new Residual(c, m, s.activation().function(), s.activation().beta(), new dev.sprout.tensor.Rng(0), dt);
+        r.replace(Map.of("in_weight", Tensor.of(nl.weight(), m, c).to(dt), "in_bias", Tensor.of(nl.bias()).to(dt),
+                "out_weight", Tensor.of(nl.outWeight(), c, m).to(dt), "out_bias", Tensor.of(nl.outBias()).to(dt)), Map.of());
+        double[] scale = weightOf.clone();
+        return origin.size() == c && isIdentity(origin) ? r : withNewParams(r, widenResidual(r, origin, scale));
+    }
+
+    private static boolean isIdentity(List<Integer> origin) {
+        for (int i = 0; i < origin.size(); i++) {
+            if (origin.get(i) != i) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static Residual withNewParams(Residual r, Map<String, Tensor> p) {
+        Residual grown = new Residual(p.get("in_weight").dim(1), p.get("in_weight").dim(0), r.function(), r.beta(),
+                new dev.sprout.tensor.Rng(0), p.get("in_weight").dtype());
+        grown.replace(p, Map.of());
+        return grown;
+    }
+
+    /**
+     * A residual block's parameters over the site's channels after a plan: channel {@code p} came from old channel
+     * {@code origin[p]} (-1: a new neuron) with offspring weight {@code scale[p]}: {@code W1} columns scaled, {@code W2}
+     * rows and {@code b2} entries copied, zeros for new neurons.
+     */
+    private static Map<String, Tensor> widenResidual(Residual r, List<Integer> origin, double[] scale) {
+        int c = r.features(), m = r.hidden(), n = origin.size();
+        double[] w1 = r.parameter("in_weight").toDoubleArray(), w2 = r.parameter("out_weight").toDoubleArray();
+        double[] b2 = r.parameter("out_bias").toDoubleArray();
+        double[] nw1 = new double[m * n], nw2 = new double[n * m], nb2 = new double[n];
+        for (int p = 0; p < n; p++) {
+            int o = origin.get(p);
+            if (o < 0) {
+                continue;
+            }
+            for (int h = 0; h < m; h++) {
+                nw1[h * n + p] = w1[h * c + o] * scale[p];
+                nw2[p * m + h] = w2[o * m + h];
+            }
+            nb2[p] = b2[o];
+        }
+        DType dt = r.parameter("in_weight").dtype();
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        out.put("in_weight", Tensor.of(nw1, m, n).to(dt));
+        out.put("in_bias", r.parameter("in_bias"));
+        out.put("out_weight", Tensor.of(nw2, n, m).to(dt));
+        out.put("out_bias", Tensor.of(nb2).to(dt));
+        return out;
+    }
+
     private static Act copyOf(Act a) {
         return a.copy();
     }
@@ -338,7 +446,7 @@ public final class Surgery {
     }
 
     private static void remap(Sequential net, Optimizer opt, Map<Module, Work> work, Map<String, Site> sites, Plan plan,
-                              Map<String, List<Integer>> bnOrigin) {
+                              Map<String, List<Integer>> bnOrigin, Map<Residual, int[]> residualOrigin) {
         Map<Module, String> names = new HashMap<>();
         for (Map.Entry<String, Module> e : net.children().entrySet()) {
             names.put(e.getValue(), e.getKey());
@@ -369,6 +477,13 @@ public final class Surgery {
                     }
                 }
             }
+            for (Map.Entry<Residual, int[]> e : residualOrigin.entrySet()) {
+                Residual r = e.getKey();
+                String n = names.get(r);
+                opt.remap(n + ".in_weight", r.parameter("in_weight"), 1, e.getValue());
+                opt.remap(n + ".out_weight", r.parameter("out_weight"), 0, e.getValue());
+                opt.remap(n + ".out_bias", r.parameter("out_bias"), 0, e.getValue());
+            }
             for (String name : plan.sites()) {
                 BatchNorm bn = sites.get(name).batchNorm();
                 if (bn != null) {
@@ -393,12 +508,29 @@ public final class Surgery {
         Set<String> layered = new HashSet<>();
         for (Plan.NewLayer nl : plan.layers()) {
             Site s = site(sites, nl.site());
-            checkLayerSite(s);
+            DepthKind kind = depthKind(s);
             if (!layered.add(nl.site())) {
                 throw new IllegalArgumentException("plan: two new layers after layer " + nl.site());
             }
-            checkVector("weights of the new layer after layer " + nl.site(), nl.weight(), s.neurons() * s.neurons());
-            checkVector("bias of the new layer after layer " + nl.site(), nl.bias(), s.neurons());
+            int c = s.neurons();
+            if (kind == DepthKind.RESIDUAL) {
+                if (!nl.residual() || nl.bias() == null || nl.bias().length < 1 || nl.outBias() == null) {
+                    throw new IllegalArgumentException("plan: the new layer after layer " + nl.site() + " (" + s.activation().type()
+                            + ") must be a residual block with W1, b1 (at least one neuron), W2 and b2");
+                }
+                int m = nl.bias().length;
+                checkVector("W1 of the residual block after layer " + nl.site(), nl.weight(), m * c);
+                checkVector("b1 of the residual block after layer " + nl.site(), nl.bias(), m);
+                checkVector("W2 of the residual block after layer " + nl.site(), nl.outWeight(), c * m);
+                checkVector("b2 of the residual block after layer " + nl.site(), nl.outBias(), c);
+            } else {
+                if (nl.residual() || nl.outBias() != null) {
+                    throw new IllegalArgumentException("plan: the new layer after layer " + nl.site() + " is a relu layer;"
+                            + " it takes no output weights (residual blocks follow dense layers with other activations)");
+                }
+                checkVector("weights of the new layer after layer " + nl.site(), nl.weight(), c * c * (kind == DepthKind.CONV ? 9 : 1));
+                checkVector("bias of the new layer after layer " + nl.site(), nl.bias(), c);
+            }
         }
         Set<String> seen = new HashSet<>();
         for (Plan.Split sp : plan.splits()) {
@@ -443,18 +575,38 @@ public final class Surgery {
         }
     }
 
+    /** The kinds of new layer ({@link Plan.NewLayer}). */
+    public enum DepthKind {
+        /** identity-initialised linear + ReLU after a dense ReLU site */
+        RELU_LAYER,
+        /** identity-initialised (centre tap) 3x3 convolution + ReLU after a convolutional ReLU site */
+        CONV,
+        /** zero-residual block after a dense site with another activation */
+        RESIDUAL
+    }
+
     /**
-     * A new layer can follow a dense layer with a ReLU activation: the inserted {@code relu(I h)} of the layer's own
-     * (non-negative) outputs is {@code h}, which is what lets new neurons pass through it unchanged.
+     * The kind of new layer that can follow a site: after a dense or convolutional layer with ReLU, an identity-initialised
+     * ReLU layer ({@code relu(I h) = h} for the site's non-negative outputs, which is what lets new neurons pass through
+     * it unchanged); after a dense layer with another activation (not the identity), a residual block.
      *
-     * @throws IllegalArgumentException naming the layer otherwise
+     * @throws IllegalArgumentException naming the layer when none can (a convolution without ReLU, an identity activation)
      */
-    static void checkLayerSite(Site s) {
-        if (!(s.layer() instanceof dev.sprout.nn.Linear) || s.activation().function() != dev.sprout.backend.Activation.RELU) {
-            throw new IllegalArgumentException("plan: a new layer can only follow a dense layer with relu (identity-initialised"
-                    + " relu layers preserve the function); layer " + s.name() + " is " + s.layer().type() + " with "
-                    + s.activation().type());
+    public static DepthKind depthKind(Site s) {
+        dev.sprout.backend.Activation f = s.activation().function();
+        if (f == dev.sprout.backend.Activation.RELU) {
+            return s.isConv() ? DepthKind.CONV : DepthKind.RELU_LAYER;
         }
+        if (!s.isConv() && f != dev.sprout.backend.Activation.IDENTITY) {
+            return DepthKind.RESIDUAL;
+        }
+        throw new IllegalArgumentException("plan: a new layer can follow a dense or convolutional layer with relu (an"
+                + " identity-initialised relu layer) or a dense layer with another non-identity activation (a zero-residual"
+                + " block); layer " + s.name() + " is " + s.layer().type() + " with " + s.activation().type());
+    }
+
+    static void checkLayerSite(Site s) {
+        depthKind(s);
     }
 
     private static Site site(Map<String, Site> sites, String name) {

@@ -222,12 +222,13 @@ class FireflyDeepTest {
     @Test
     void depthIsRefusedWhereItCannotPreserveTheFunction() {
         Rng r = new Rng(41);
-        Sequential tanh = new Sequential(new Linear(4, 6, true, r, DType.F64), Act.tanh(), new Linear(6, 3, true, r, DType.F64));
+        Sequential tanh = new Sequential(new dev.sprout.nn.Conv2d(1, 2, 3, 1, 1, true, r, DType.F64), Act.tanh(),
+                new dev.sprout.nn.Flatten(), new Linear(2 * 4 * 4, 3, true, r, DType.F64));
         String arch = Modules.describe(tanh);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Methods.create("firefly-deep").check(tanh));
         assertTrue(e.getMessage().contains("relu"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> Surgery.apply(tanh, new Plan(List.of(), List.of(), List.of(new Plan.NewLayer("0", new double[36], new double[6], 0))), null));
+                () -> Surgery.apply(tanh, new Plan(List.of(), List.of(), List.of(new Plan.NewLayer("0", new double[36], new double[2], 0))), null));
         assertTrue(e.getMessage().contains("relu") && e.getMessage().contains("tanh"), e.getMessage());
         Sequential relu = reluMlp(42);
         String reluArch = Modules.describe(relu);
