@@ -189,6 +189,11 @@ public final class Ops {
             return order == 0 ? x : Tensor.full(x.dtype(), order == 1 ? 1 : 0, x.shape().toArray());
         }
         Tensor out = Kernels.activation(f, order, beta, x);
+        if (f == Activation.RELU && order >= 1) {
+            // a step (or zero) function of x: its derivative is zero wherever it exists, so nothing is recorded (a
+            // recorded node would compute and add a zero tensor per ReLU in every second-order backward pass)
+            return out;
+        }
         if (order == Activation.MAX_ORDER) {
             if (Autograd.isRecording() && x.requiresGrad()) {
                 throw new UnsupportedOperationException("activation: derivative " + (order + 1) + " of " + f

@@ -132,6 +132,49 @@ class HvpTest {
         }
     }
 
+    /**
+     * The HVP seeds the second pass with the directions (a vector-Jacobian product of the gradients); it must equal
+     * the derivative of the explicit inner product sum_i <g_i, v_i>, for several parameters at once, one of which
+     * (b) enters the loss linearly and one (c) not at all; and no result may be the caller's direction itself.
+     */
+    @Test
+    void hvpEqualsTheGradientOfTheInnerProductWithTheDirections() {
+        Rng r = new Rng(21);
+        Tensor xs = f64(r, 5, 3), w = f64(r, 4, 3), b = f64(r, 4), c = f64(r, 2);
+        Function<Tensor[], Tensor> f = p -> xs.matmul(p[0].transpose(0, 1)).tanh().sum().add(p[1].mul(p[1].detach()).sum())
+                .add(p[0].mul(p[0]).sum().mul(0.25));
+        Tensor[] params = {w, b, c};
+        Tensor[] v = {f64(r, 4, 3), f64(r, 4), f64(r, 2)};
+        Tensor[] hv = Autograd.hvp(f, params, v);
+        Tensor[] leaves = {w.detach().requiresGrad(true), b.detach().requiresGrad(true), c.detach().requiresGrad(true)};
+        Tensor[] ref;
+        try (Autograd.Scope s = Autograd.enableGrad()) {
+            Tensor[] g = Autograd.grad(new Tensor[] {f.apply(leaves)}, null, leaves, true);
+            Tensor dot = Ops.dot(g[0], v[0]);
+            ref = Autograd.grad(new Tensor[] {dot}, null, leaves, false);
+        }
+        for (int k = 0; k < 3; k++) {
+            for (int i = 0; i < ref[k].numel(); i++) {
+                assertEquals(ref[k].getFlat(i), hv[k].getFlat(i), 1e-12 * Math.max(1, Math.abs(ref[k].getFlat(i))), "param " + k + "[" + i + "]");
+            }
+            for (Tensor d : v) {
+                assertEquals(false, hv[k].storage() == d.storage(), "result " + k + " shares the direction's storage");
+            }
+        }
+        // b enters linearly (its gradient is a constant): its H v is zero; c does not enter: zero too
+        for (int i = 0; i < 4; i++) {
+            assertEquals(0.0, hv[1].getFlat(i), 0.0);
+        }
+        assertEquals(0.0, hv[2].getFlat(0), 0.0);
+        // a gradient that is the identity of a parameter: f = 0.5 |p|^2 has g = p, so H v = v (a copy, not v)
+        Tensor x = f64(r, 3), dir = f64(r, 3);
+        Tensor id = Autograd.hvp(p -> p[0].mul(p[0]).sum().mul(0.5), new Tensor[] {x}, new Tensor[] {dir})[0];
+        for (int i = 0; i < 3; i++) {
+            assertEquals(dir.getFlat(i), id.getFlat(i), 1e-15);
+        }
+        assertEquals(false, id.storage() == dir.storage());
+    }
+
     @Test
     void hvpRejectsMismatchedDirections() {
         Tensor x = Tensor.zeros(DType.F64, 3);
