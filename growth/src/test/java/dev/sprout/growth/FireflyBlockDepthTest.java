@@ -29,6 +29,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import static dev.sprout.growth.GrowthFixtures.mlpData;
+import static dev.sprout.growth.GrowthFixtures.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -72,16 +74,6 @@ class FireflyBlockDepthTest {
                 new Flatten(), new Linear(4, 3, true, r, DType.F64));
     }
 
-    private static Dataset mlpData() {
-        Rng r = new Rng(11);
-        Tensor x = Tensor.randn(r, DType.F32, 1.5, 60, 4);
-        int[] y = new int[60];
-        for (int i = 0; i < y.length; i++) {
-            y[i] = r.nextInt(3);
-        }
-        return Dataset.classification("mlp-data", x, y, 3);
-    }
-
     /** One SGD step on the MLP data in f64. */
     private static void sgdStep(Sequential net, dev.sprout.optim.Optimizer opt) {
         Dataset d = mlpData();
@@ -105,14 +97,6 @@ class FireflyBlockDepthTest {
     }
 
     private static final FireflyCandidates.Init LOUD = new FireflyCandidates.Init(0.5, 0.5, 0.5);
-
-    private static void assertClose(Tensor expected, Tensor actual, double tol, String what) {
-        assertArrayEquals(expected.shape().toArray(), actual.shape().toArray(), what);
-        double[] a = expected.toDoubleArray(), b = actual.toDoubleArray();
-        for (int i = 0; i < a.length; i++) {
-            assertEquals(a[i], b[i], tol * Math.max(1, Math.abs(a[i])), what + " at " + i);
-        }
-    }
 
     /** Moves every depth candidate away from its start (W2 off zero, the conv off the identity). */
     private static void perturbDepth(FireflyCandidates c, Rng r) {

@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import static dev.sprout.growth.GrowthFixtures.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -62,14 +63,6 @@ class FireflyDeepTest {
     }
 
     private static final FireflyCandidates.Init LOUD = new FireflyCandidates.Init(0.5, 0.5, 0.5);
-
-    private static void assertClose(Tensor expected, Tensor actual, double tol, String what) {
-        assertArrayEquals(expected.shape().toArray(), actual.shape().toArray(), what);
-        double[] a = expected.toDoubleArray(), b = actual.toDoubleArray();
-        for (int i = 0; i < a.length; i++) {
-            assertEquals(a[i], b[i], tol * Math.max(1, Math.abs(a[i])), what + " at " + i);
-        }
-    }
 
     /** Moves every new-layer candidate away from the identity, so that a wrong write-back would show. */
     private static void perturbDepth(FireflyCandidates c, Rng r) {

@@ -23,6 +23,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import static dev.sprout.growth.GrowthFixtures.mlpData;
+import static dev.sprout.growth.GrowthFixtures.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -54,16 +56,6 @@ class FireflyTest {
         Rng r = new Rng(seed);
         return new Sequential(new Linear(4, 6, true, r, DType.F64), Act.tanh(), new Linear(6, 5, true, r, DType.F64),
                 new Act(second, 2), new Linear(5, 3, true, r, DType.F64));
-    }
-
-    private static Dataset mlpData() {
-        Rng r = new Rng(11);
-        Tensor x = Tensor.randn(r, DType.F32, 1.5, 60, 4);
-        int[] y = new int[60];
-        for (int i = 0; i < y.length; i++) {
-            y[i] = r.nextInt(3);
-        }
-        return Dataset.classification("mlp-data", x, y, 3);
     }
 
     /**
@@ -109,14 +101,6 @@ class FireflyTest {
 
     private static int[] widths(Sequential net) {
         return Site.find(net).stream().mapToInt(Site::neurons).toArray();
-    }
-
-    private static void assertClose(Tensor expected, Tensor actual, double tol, String what) {
-        assertArrayEquals(expected.shape().toArray(), actual.shape().toArray(), what);
-        double[] a = expected.toDoubleArray(), b = actual.toDoubleArray();
-        for (int i = 0; i < a.length; i++) {
-            assertEquals(a[i], b[i], tol * Math.max(1, Math.abs(a[i])), what + " at " + i);
-        }
     }
 
     private static double maxAbsDiff(Tensor a, Tensor b) {

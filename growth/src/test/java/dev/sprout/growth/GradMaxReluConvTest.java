@@ -28,6 +28,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
+import static dev.sprout.growth.GrowthFixtures.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -96,14 +97,6 @@ class GradMaxReluConvTest {
 
     private static GrowthContext ctx(Sequential net, Dataset data, double ratio, long seed) {
         return new GrowthContext(net, data, 16, ratio, new Rng(seed), new CostMeter()); // batches of 16 and 8
-    }
-
-    private static void assertClose(Tensor expected, Tensor actual, double tol, String what) {
-        assertArrayEquals(expected.shape().toArray(), actual.shape().toArray(), what);
-        double[] a = expected.toDoubleArray(), b = actual.toDoubleArray();
-        for (int i = 0; i < a.length; i++) {
-            assertEquals(a[i], b[i], tol * Math.max(1, Math.abs(a[i])), what + " at " + i);
-        }
     }
 
     /** Train-mode output on a copy (so the network's running statistics are not touched). */

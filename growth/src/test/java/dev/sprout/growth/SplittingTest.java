@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.LongFunction;
 
+import static dev.sprout.growth.GrowthFixtures.mlpData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -73,16 +74,6 @@ class SplittingTest {
         Rng r = new Rng(seed);
         return new Sequential(new Linear(4, 6, true, r, DType.F64), Act.tanh(), new Linear(6, 5, true, r, DType.F64),
                 new Act(Activation.SOFTPLUS, 2), new Linear(5, 3, true, r, DType.F64));
-    }
-
-    private static Dataset mlpData() {
-        Rng r = new Rng(11);
-        Tensor x = Tensor.randn(r, DType.F32, 1.5, 60, 4);
-        int[] y = new int[60];
-        for (int i = 0; i < y.length; i++) {
-            y[i] = r.nextInt(3);
-        }
-        return Dataset.classification("mlp-data", x, y, 3);
     }
 
     /**

@@ -26,6 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import static dev.sprout.growth.GrowthFixtures.mlpData;
+import static dev.sprout.growth.GrowthFixtures.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -71,16 +73,6 @@ class WideningBaselinesTest {
         return net;
     }
 
-    private static Dataset mlpData() {
-        Rng r = new Rng(11);
-        Tensor x = Tensor.randn(r, DType.F32, 1.5, 60, 4);
-        int[] y = new int[60];
-        for (int i = 0; i < y.length; i++) {
-            y[i] = r.nextInt(3);
-        }
-        return Dataset.classification("mlp-data", x, y, 3);
-    }
-
     private static Dataset cnnData() {
         Rng r = new Rng(12);
         Tensor x = Tensor.randn(r, DType.F32, 1.0, 20, 2, 8, 8);
@@ -93,14 +85,6 @@ class WideningBaselinesTest {
 
     private static GrowthContext ctx(Sequential net, Dataset data, double ratio, long seed) {
         return new GrowthContext(net, data, 16, ratio, new Rng(seed), new CostMeter());
-    }
-
-    private static void assertClose(Tensor expected, Tensor actual, double tol, String what) {
-        assertArrayEquals(expected.shape().toArray(), actual.shape().toArray(), what);
-        double[] a = expected.toDoubleArray(), b = actual.toDoubleArray();
-        for (int i = 0; i < a.length; i++) {
-            assertEquals(a[i], b[i], tol * Math.max(1, Math.abs(a[i])), what + " at " + i);
-        }
     }
 
     private static int total(Sequential net) {

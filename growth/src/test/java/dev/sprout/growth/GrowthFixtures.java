@@ -1,0 +1,35 @@
+package dev.sprout.growth;
+
+import dev.sprout.data.Dataset;
+import dev.sprout.tensor.DType;
+import dev.sprout.tensor.Rng;
+import dev.sprout.tensor.Tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Helpers shared by the growth tests. */
+final class GrowthFixtures {
+    private GrowthFixtures() {
+    }
+
+    /** Same shape, and every element within {@code tol} relative to {@code max(1, |expected|)}. */
+    static void assertClose(Tensor expected, Tensor actual, double tol, String what) {
+        assertArrayEquals(expected.shape().toArray(), actual.shape().toArray(), what);
+        double[] a = expected.toDoubleArray(), b = actual.toDoubleArray();
+        for (int i = 0; i < a.length; i++) {
+            assertEquals(a[i], b[i], tol * Math.max(1, Math.abs(a[i])), what + " at " + i);
+        }
+    }
+
+    /** 60 random 4-feature examples with 3 random classes (seed 11). */
+    static Dataset mlpData() {
+        Rng r = new Rng(11);
+        Tensor x = Tensor.randn(r, DType.F32, 1.5, 60, 4);
+        int[] y = new int[60];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = r.nextInt(3);
+        }
+        return Dataset.classification("mlp-data", x, y, 3);
+    }
+}
