@@ -420,10 +420,7 @@ class FireflyBlockDepthTest {
         Rng r = new Rng(61);
         Sequential net = new Sequential(new Linear(4, 6, true, r, DType.F32), Act.tanh(), new Linear(6, 3, true, r, DType.F32));
         Dataset d = mlpData();
-        dev.sprout.optim.SGD sgd = new dev.sprout.optim.SGD(net, 0.1, 0.9);
-        for (int e = 1; e <= 30; e++) {
-            Trainer.trainEpoch(net, sgd, d, 20, 3, e, null);
-        }
+        GrowthFixtures.pretrain(net, d);
         GrowthContext ctx = new GrowthContext(net, d, 20, 1.0, new Rng(5), new CostMeter());
         Firefly deep = (Firefly) Methods.create("firefly-deep", Map.of("steps", "60", "batch", "20", "lr", "0.01",
                 "splits", "false", "k", "0"));

@@ -48,18 +48,9 @@ class FireflyDeepTest {
                 Act.relu(), new Linear(5, 3, true, r, DType.F64));
     }
 
-    private static Dataset data() {
-        Rng r = new Rng(11);
-        Tensor x = Tensor.randn(r, DType.F32, 1.5, 60, 4);
-        int[] y = new int[60];
-        for (int i = 0; i < y.length; i++) {
-            y[i] = r.nextInt(3);
-        }
-        return Dataset.classification("mlp-data", x, y, 3);
-    }
 
     private static GrowthContext ctx(Sequential net, double ratio) {
-        return new GrowthContext(net, data(), 16, ratio, new Rng(5), new CostMeter());
+        return new GrowthContext(net, GrowthFixtures.mlpData(), 16, ratio, new Rng(5), new CostMeter());
     }
 
     private static final FireflyCandidates.Init LOUD = new FireflyCandidates.Init(0.5, 0.5, 0.5);
@@ -195,11 +186,8 @@ class FireflyDeepTest {
     void deepGrowthEndToEnd() {
         Rng r = new Rng(31);
         Sequential net = new Sequential(new Linear(4, 6, true, r, DType.F32), Act.relu(), new Linear(6, 3, true, r, DType.F32));
-        Dataset d = data();
-        dev.sprout.optim.SGD sgd = new dev.sprout.optim.SGD(net, 0.1, 0.9);
-        for (int e = 1; e <= 30; e++) {
-            Trainer.trainEpoch(net, sgd, d, 20, 3, e, null);
-        }
+        Dataset d = GrowthFixtures.mlpData();
+        GrowthFixtures.pretrain(net, d);
         GrowthContext ctx = new GrowthContext(net, d, 20, 1.0, new Rng(5), new CostMeter());
         double before = Trainer.evaluate(net, d, 60).loss();
         Firefly deep = (Firefly) Methods.create("firefly-deep", Map.of("steps", "60", "batch", "20", "lr", "0.01"));

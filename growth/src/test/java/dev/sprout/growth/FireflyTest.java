@@ -317,10 +317,7 @@ class FireflyTest {
         Sequential net = new Sequential(new Linear(4, 6, true, r, DType.F32), Act.tanh(), new Linear(6, 5, true, r, DType.F32),
                 Act.tanh(), new Linear(5, 3, true, r, DType.F32));
         Dataset data = mlpData();
-        dev.sprout.optim.SGD sgd = new dev.sprout.optim.SGD(net, 0.1, 0.9);
-        for (int e = 1; e <= 30; e++) {
-            Trainer.trainEpoch(net, sgd, data, 20, 3, e, null);
-        }
+        GrowthFixtures.pretrain(net, data);
         GrowthContext ctx = ctx(net, data, 20, 0.35);
         double before = Trainer.evaluate(net, data, 60).loss();
         Firefly ff = (Firefly) Methods.create("firefly", Map.of("steps", "40", "batch", "20", "lr", "0.01", "loss-before", "true"));

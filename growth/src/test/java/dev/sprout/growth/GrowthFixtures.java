@@ -22,6 +22,14 @@ final class GrowthFixtures {
         }
     }
 
+    /** 30 epochs of SGD (lr 0.1, momentum 0.9, batches of 20): a trained start for a growth step. */
+    static void pretrain(dev.sprout.nn.Sequential net, Dataset d) {
+        dev.sprout.optim.SGD sgd = new dev.sprout.optim.SGD(net, 0.1, 0.9);
+        for (int e = 1; e <= 30; e++) {
+            dev.sprout.train.Trainer.trainEpoch(net, sgd, d, 20, 3, e, null);
+        }
+    }
+
     /** 60 random 4-feature examples with 3 random classes (seed 11). */
     static Dataset mlpData() {
         Rng r = new Rng(11);
