@@ -29,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import static dev.sprout.growth.GrowthFixtures.bn;
 import static dev.sprout.growth.GrowthFixtures.mlpData;
 import static dev.sprout.growth.GrowthFixtures.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -50,13 +51,6 @@ class FireflyBlockDepthTest {
 
     @TempDir
     Path tmp;
-
-    private static BatchNorm bn(int c, boolean twoD, Rng r) {
-        BatchNorm bn = new BatchNorm(c, twoD, 0.1, 1e-5, DType.F64);
-        bn.replace(Map.of("weight", Tensor.rand(r, DType.F64, 0.5, 1.5, c), "bias", Tensor.rand(r, DType.F64, -0.3, 0.3, c)),
-                Map.of("running_mean", Tensor.rand(r, DType.F64, -0.5, 0.5, c), "running_var", Tensor.rand(r, DType.F64, 0.5, 2, c)));
-        return bn;
-    }
 
     /** 4 -> 6 (BN, tanh) -> 5 (sigmoid) -> 3, f64. */
     private static Sequential smoothMlp(long seed) {

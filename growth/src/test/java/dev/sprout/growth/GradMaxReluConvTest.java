@@ -28,6 +28,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
+import static dev.sprout.growth.GrowthFixtures.bn;
 import static dev.sprout.growth.GrowthFixtures.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -44,13 +45,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GradMaxReluConvTest {
     private static final double SAME_FUNCTION = 1e-12;
     private static final double REL = 1e-9;
-
-    private static BatchNorm bn(int n, boolean twoD, Rng r) {
-        BatchNorm b = new BatchNorm(n, twoD, 0.1, 1e-5, DType.F64);
-        b.replace(Map.of("weight", Tensor.rand(r, DType.F64, 0.5, 1.5, n), "bias", Tensor.rand(r, DType.F64, -0.3, 0.3, n)),
-                Map.of("running_mean", Tensor.rand(r, DType.F64, -0.5, 0.5, n), "running_var", Tensor.rand(r, DType.F64, 0.5, 2, n)));
-        return b;
-    }
 
     /** A small VGG-like net: [3, 4, M, 5, M], global average pool, linear; batch norm and ReLU after every conv. */
     private static Sequential vgg(long seed) {

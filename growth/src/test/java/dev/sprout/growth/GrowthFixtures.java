@@ -22,6 +22,15 @@ final class GrowthFixtures {
         }
     }
 
+    /** Batch norm over {@code c} features (2-D: channels) with random affine weights and running statistics, f64. */
+    static dev.sprout.nn.BatchNorm bn(int c, boolean twoD, Rng r) {
+        dev.sprout.nn.BatchNorm bn = new dev.sprout.nn.BatchNorm(c, twoD, 0.1, 1e-5, DType.F64);
+        bn.replace(java.util.Map.of("weight", Tensor.rand(r, DType.F64, 0.5, 1.5, c), "bias", Tensor.rand(r, DType.F64, -0.3, 0.3, c)),
+                java.util.Map.of("running_mean", Tensor.rand(r, DType.F64, -0.5, 0.5, c), "running_var",
+                        Tensor.rand(r, DType.F64, 0.5, 2, c)));
+        return bn;
+    }
+
     /** 30 epochs of SGD (lr 0.1, momentum 0.9, batches of 20): a trained start for a growth step. */
     static void pretrain(dev.sprout.nn.Sequential net, Dataset d) {
         dev.sprout.optim.SGD sgd = new dev.sprout.optim.SGD(net, 0.1, 0.9);
