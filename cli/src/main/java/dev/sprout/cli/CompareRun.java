@@ -18,7 +18,8 @@ import java.util.Map;
 
 /**
  * {@code sprout compare}: each listed growth method grows the same starting network (same seed, same data and
- * validation split, same schedule) by the rounds of {@code sprout grow}; {@code static} trains, for each method's final
+ * validation split, same schedule) by the rounds of {@code sprout grow}, from one shared round 0 (trained once, copied
+ * for each method); {@code static} trains, for each method's final
  * architecture, a freshly initialised network of that architecture on the same schedule (the same phases and
  * epochs, without growth). One table on stdout, one results JSON ({@code "methods"}: one entry per method with its
  * rounds), one PNG plot of test accuracy (test loss for regression) against parameters, a line per method.
@@ -102,16 +103,32 @@ final class CompareRun {
             GrowRun.check(GrowRun.buildModel(c, d.train()), m);
         }
 
+        // Round 0 (the starting network's first phase, before any growth) is the same for every method: same
+        // initialisation, data order and schedule, and a fresh optimizer per phase. It is trained once and every method
+        // grows a copy of the result (bit for bit what each would have trained itself). With --keep-optimizer-state
+        // the optimizer carries its state from round 0 on, so each method then trains its own round 0.
+        Sequential start = null;
+        List<GrowRun.RoundRow> startRows = new ArrayList<>();
+        double startSeconds = 0;
+        if (!c.keepOptimizerState && growing.size() > 1) {
+            start = GrowRun.buildModel(c, d.train());
+            out.printf(Locale.ROOT, "%n== round 0, shared by the %d methods: start %s, %,d parameters, %d epochs%n", growing.size(),
+                    GrowRun.widths(start), start.parameterCount(), c.epochsPerRound);
+            long s0 = System.nanoTime();
+            GrowRun.rounds(c, methods.get(0), d, start, 0, startRows, null, (round, n, opt, rows) -> true, out);
+            startSeconds = (System.nanoTime() - s0) / 1e9;
+        }
         List<Outcome> outcomes = new ArrayList<>();
         for (int i = 0; i < growing.size(); i++) {
             Spec s = growing.get(i);
-            Sequential net = GrowRun.buildModel(c, d.train());
-            out.printf(Locale.ROOT, "%n== %s: start %s, %,d parameters; %d rounds at %.0f%%, %d epochs per phase%n", s.label(),
-                    GrowRun.widths(net), net.parameterCount(), c.rounds, 100 * c.growRatio, c.epochsPerRound);
+            Sequential net = start != null ? Networks.copy(start) : GrowRun.buildModel(c, d.train());
+            out.printf(Locale.ROOT, "%n== %s: start %s, %,d parameters; %d rounds at %.0f%%, %d epochs per phase%s%n", s.label(),
+                    GrowRun.widths(net), net.parameterCount(), c.rounds, 100 * c.growRatio, c.epochsPerRound,
+                    start != null ? " (round 0 above)" : "");
             long m0 = System.nanoTime();
-            List<GrowRun.RoundRow> rows = new ArrayList<>();
-            GrowRun.rounds(c, methods.get(i), d, net, 0, rows, null, null, out);
-            outcomes.add(new Outcome(s, rows, net, (System.nanoTime() - m0) / 1e9));
+            List<GrowRun.RoundRow> rows = new ArrayList<>(startRows);
+            GrowRun.rounds(c, methods.get(i), d, net, start != null ? 1 : 0, rows, null, null, out);
+            outcomes.add(new Outcome(s, rows, net, (System.nanoTime() - m0) / 1e9 + startSeconds));
         }
         List<GrowRun.RoundRow> staticRows = new ArrayList<>();
         List<String> sizeOf = new ArrayList<>();

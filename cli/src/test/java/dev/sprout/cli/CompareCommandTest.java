@@ -133,6 +133,36 @@ class CompareCommandTest {
         }
     }
 
+    /**
+     * Round 0 is trained once and shared: the log has one round-0 phase, and every method's rows equal, value for
+     * value, those of the same method compared alone (which trains its own round 0); with --keep-optimizer-state each
+     * method trains its own round 0 again.
+     */
+    @Test
+    void roundZeroIsTrainedOnceAndEachMethodEndsAsIfAlone() throws IOException {
+        Path both = tmp.resolve("both.json"), alone = tmp.resolve("alone.json");
+        assertEquals(0, run(with(SMALL, "--methods", "random-split,net2net", "--out", both.toString())), err());
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertEquals(1, text.lines().filter(l -> l.startsWith("round 0: ")).count(), text);
+        assertTrue(text.contains("round 0, shared by the 2 methods"), text);
+        assertEquals(0, run(with(SMALL, "--methods", "net2net", "--out", alone.toString())), err());
+        ObjectMapper json = new ObjectMapper();
+        JsonNode a = json.readTree(both.toFile()).get("methods").get(1), b = json.readTree(alone.toFile()).get("methods").get(0);
+        assertEquals("net2net", a.get("method").asText());
+        assertEquals(b.get("rounds").size(), a.get("rounds").size());
+        for (int i = 0; i < a.get("rounds").size(); i++) {
+            for (String key : List.of("widths", "params", "test_accuracy", "test_loss", "train_loss", "loss_before_growth",
+                    "loss_after_growth")) {
+                assertEquals(b.get("rounds").get(i).get(key), a.get("rounds").get(i).get(key), "round " + i + " " + key);
+            }
+        }
+        assertTrue(a.get("rounds").get(2).get("loss_before_growth").isNumber() && a.get("rounds").get(2).get("test_accuracy").isNumber(),
+                a.get("rounds").get(2).toString());
+        assertEquals(0, run(with(SMALL, "--methods", "random-split,net2net", "--keep-optimizer-state")), err());
+        text = out.toString(StandardCharsets.UTF_8);
+        assertEquals(2, text.lines().filter(l -> l.startsWith("round 0: ")).count(), text);
+    }
+
     private static List<Integer> widths(JsonNode round) {
         List<Integer> w = new ArrayList<>();
         round.get("widths").forEach(x -> w.add(x.asInt()));
