@@ -48,21 +48,9 @@ final class CompareRun {
         List<Spec> out = new ArrayList<>();
         java.util.Set<String> labels = new java.util.HashSet<>();
         for (String raw : entries) {
-            String e = raw.trim();
-            String[] parts = e.split(":");
-            String name = parts[0].trim().toLowerCase(Locale.ROOT);
-            if (!known.contains(name)) {
-                throw new IllegalArgumentException("unknown method '" + parts[0].trim() + "' in --methods (known: "
-                        + String.join(", ", known) + ")");
-            }
-            Map<String, String> options = new LinkedHashMap<>();
-            for (int i = 1; i < parts.length; i++) {
-                int eq = parts[i].indexOf('=');
-                if (eq <= 0) {
-                    throw new IllegalArgumentException("--methods: option '" + parts[i] + "' of " + name + " must be key=value");
-                }
-                options.put(parts[i].substring(0, eq).trim(), parts[i].substring(eq + 1).trim());
-            }
+            Spec spec = entry("--methods", raw, known);
+            String e = spec.label(), name = spec.name();
+            Map<String, String> options = spec.options();
             if (name.equals(STATIC) && !options.isEmpty()) {
                 throw new IllegalArgumentException("--methods: static takes no options");
             }
@@ -79,6 +67,29 @@ final class CompareRun {
                     + " method too");
         }
         return out;
+    }
+
+    /**
+     * One {@code name[:key=value...]} entry of {@code option} ({@code --methods}, or grow's {@code --method}); refuses
+     * a name outside {@code known} (listing them) and an option without {@code =}.
+     */
+    static Spec entry(String option, String raw, List<String> known) {
+        String e = raw.trim();
+        String[] parts = e.split(":");
+        String name = parts[0].trim().toLowerCase(Locale.ROOT);
+        if (!known.contains(name)) {
+            throw new IllegalArgumentException("unknown method '" + parts[0].trim() + "' in " + option + " (known: "
+                    + String.join(", ", known) + ")");
+        }
+        Map<String, String> options = new LinkedHashMap<>();
+        for (int i = 1; i < parts.length; i++) {
+            int eq = parts[i].indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException(option + ": option '" + parts[i] + "' of " + name + " must be key=value");
+            }
+            options.put(parts[i].substring(0, eq).trim(), parts[i].substring(eq + 1).trim());
+        }
+        return new Spec(e, name, options);
     }
 
     static int run(CompareConfig c, PrintStream out) throws IOException {

@@ -7,7 +7,8 @@ import picocli.CommandLine.Option;
  * {@code "config"} of its results JSON and what its checkpoints store.
  */
 public final class GrowConfig extends GrowthSchedule {
-    @Option(names = "--method", description = "firefly, firefly-deep, exact, fast, signed, net2net, gradmax, nash, random-split, random-new (default: ${DEFAULT-VALUE})")
+    @Option(names = "--method", description = "firefly, firefly-deep, exact, fast, signed, net2net, gradmax, nash, random-split, random-new,"
+            + " with options after colons as in compare, e.g. firefly-deep:depth-width=4 or exact:eps=0.02 (default: ${DEFAULT-VALUE})")
     public String method = "firefly";
 
     @Option(names = "--as-official", description = "firefly: keep the official code's bugs (k+1 selection without a sign check,"

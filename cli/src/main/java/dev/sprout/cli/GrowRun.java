@@ -71,7 +71,7 @@ final class GrowRun {
         long t0 = System.nanoTime();
         TrainRun.selectBackend(c.asTrainConfig());
         out.println("backend: " + Backends.current().name() + " (" + Backends.current().describe() + ")");
-        GrowthMethod method = Methods.create(c.method, methodOptions(c));
+        GrowthMethod method = method(c);
         Data d = data(c, out);
 
         Sequential net;
@@ -213,6 +213,24 @@ final class GrowRun {
             }
         }
         return false;
+    }
+
+    /**
+     * The growth method of {@code --method name[:key=value...]} (as an entry of compare's {@code --methods}, e.g.
+     * {@code firefly-deep:depth-width=4}), with the options of --eps and --as-official added; an option given both
+     * ways with different values is refused.
+     */
+    static GrowthMethod method(GrowConfig c) {
+        CompareRun.Spec s = CompareRun.entry("--method", c.method, Methods.names());
+        Map<String, String> o = new LinkedHashMap<>(s.options());
+        for (Map.Entry<String, String> e : methodOptions(c).entrySet()) {
+            String had = o.putIfAbsent(e.getKey(), e.getValue());
+            if (had != null && !had.equals(e.getValue())) {
+                throw new IllegalArgumentException("--method " + c.method + " sets " + e.getKey() + "=" + had + " but the "
+                        + e.getKey() + " flag says " + e.getValue());
+            }
+        }
+        return Methods.create(s.name(), o);
     }
 
     /** The method's options from the command line (a method that does not know one refuses it, naming its own). */

@@ -128,6 +128,32 @@ class GrowCommandTest {
     }
 
     /**
+     * --method takes options after colons, as compare's --methods: they reach the method (the same run as with the
+     * flag), a clash with a flag, a malformed option and an unknown key are one-line errors before any training.
+     */
+    @Test
+    void methodOptionsAfterColons() throws IOException {
+        Path a = tmp.resolve("a.json"), b = tmp.resolve("b.json");
+        assertEquals(0, run(with(SMALL, "--method", "exact:eps=0.05", "--out", a.toString())), err());
+        assertEquals(0, run(with(SMALL, "--method", "exact", "--eps", "0.05", "--out", b.toString())), err());
+        com.fasterxml.jackson.databind.ObjectMapper m = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.JsonNode ja = m.readTree(a.toFile()), jb = m.readTree(b.toFile());
+        assertEquals("exact:eps=0.05", ja.path("config").path("method").asText(), ja.path("config").toString());
+        for (int i = 0; i < jb.path("rounds").size(); i++) {
+            assertEquals(jb.path("rounds").get(i).path("widths"), ja.path("rounds").get(i).path("widths"));
+            assertEquals(jb.path("rounds").get(i).path("test_accuracy"), ja.path("rounds").get(i).path("test_accuracy"));
+        }
+        assertEquals(2, run(with(SMALL, "--method", "exact:eps=0.05", "--eps", "0.02")));
+        assertTrue(err().contains("eps=0.05") && err().contains("0.02"), err());
+        assertEquals(2, run(with(SMALL, "--method", "exact:eps")));
+        assertTrue(err().contains("--method") && err().contains("key=value"), err());
+        assertEquals(2, run(with(SMALL, "--method", "exact:epsilon=0.1")));
+        assertTrue(err().contains("epsilon"), err());
+        assertEquals(1, err().strip().lines().count(), err());
+        assertTrue(!out.toString(StandardCharsets.UTF_8).contains("trained"), out.toString(StandardCharsets.UTF_8));
+    }
+
+    /**
      * firefly-deep runs on a relu MLP (every row counts the layers it added, and each added layer is one more width) and
      * on a tanh MLP (added layers are residual blocks).
      */
