@@ -348,6 +348,80 @@ static void gemmDirect(bool ta, long m, long n, long k, T alpha, const T* a, lon
     }
 }
 
+// ------------------------------------------------------------------------------------------ few columns, B transposed
+// C = alpha A B^T + beta C with few columns (n <= DOT_MAX_N; x W^T of a layer with few outputs, e.g. 10 classes):
+// every C entry is a dot product of an A row and a B row, both contiguous, so R rows of A run against all n rows of
+// B, vectorised along k in R x n accumulators (one kernel per n: the accumulators stay in registers). The packed
+// path pads n to NR columns (3.2x the work at n = 10) and packs B through its scalar transposing loop.
+static constexpr int DOT_MAX_N = 12;
+
+template <typename T, int R, int N>
+static inline void gemmDotRows(long k, const T* a, long lda, const T* b, long ldb, T alpha, T beta, T* c, long ldc) {
+    typedef Vec<T> VT;
+    typedef typename VT::V V;
+    constexpr int L = VT::L;
+    V acc[R][N];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) {
+#pragma GCC unroll 16
+        for (int j = 0; j < N; j++) acc[r][j] = VT::zero();
+    }
+    long p = 0;
+    for (; p + L <= k; p += L) {
+        V av[R];
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) av[r] = VT::load(a + r * lda + p);
+#pragma GCC unroll 16
+        for (int j = 0; j < N; j++) {
+            V bv = VT::load(b + j * ldb + p);
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++) acc[r][j] = VT::fma(av[r], bv, acc[r][j]);
+        }
+    }
+    if (p < k) {
+        int rem = (int) (k - p);
+        V av[R];
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) av[r] = VT::loadPart(a + r * lda + p, rem);
+#pragma GCC unroll 16
+        for (int j = 0; j < N; j++) {
+            V bv = VT::loadPart(b + j * ldb + p, rem);
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++) acc[r][j] = VT::fma(av[r], bv, acc[r][j]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) {
+#pragma GCC unroll 16
+        for (int j = 0; j < N; j++) {
+            T v = alpha * VT::sum(acc[r][j]);
+            c[r * ldc + j] = beta == T(0) ? v : v + beta * c[r * ldc + j];
+        }
+    }
+}
+
+template <typename T, int R, int N>
+static inline void gemmDotCols(int n, long k, const T* a, long lda, const T* b, long ldb, T alpha, T beta, T* c,
+                               long ldc) {
+    if constexpr (N > 0) {
+        if (n == N) {
+            gemmDotRows<T, R, N>(k, a, lda, b, ldb, alpha, beta, c, ldc);
+            return;
+        }
+        gemmDotCols<T, R, N - 1>(n, k, a, lda, b, ldb, alpha, beta, c, ldc);
+    }
+}
+
+template <typename T>
+static void gemmDotNT(long m, long n, long k, T alpha, const T* a, long lda, const T* b, long ldb, T beta, T* c,
+                      long ldc) {
+    constexpr int R = SPROUT_ISA_BITS == 512 ? 2 : 1;  // R x 12 accumulators + R + 1 operands: 32 zmm / 16 ymm
+    long i = 0;
+    for (; i + R <= m; i += R)
+        gemmDotCols<T, R, DOT_MAX_N>((int) n, k, a + i * lda, lda, b, ldb, alpha, beta, c + i * ldc, ldc);
+    for (; i < m; i++) gemmDotCols<T, 1, DOT_MAX_N>((int) n, k, a + i * lda, lda, b, ldb, alpha, beta, c + i * ldc, ldc);
+}
+
 // One product, any size.
 template <typename T>
 static void gemmOne(bool ta, bool tb, long m, long n, long k, T alpha, const T* a, long lda, const T* b, long ldb,
@@ -359,6 +433,10 @@ static void gemmOne(bool ta, bool tb, long m, long n, long k, T alpha, const T* 
     }
     typedef GemmBlocking<T> G;
     constexpr int MR = G::MR, NR = G::NV * Vec<T>::L, KC = G::KC, NC = G::NC;
+    if (!ta && tb && n <= DOT_MAX_N && k >= 2 * Vec<T>::L) {
+        gemmDotNT<T>(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
     if (G::DIRECT && !tb && k <= KC && (double) m * n * k <= DIRECT_MAX_MNK) {
         gemmDirect<T>(ta, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;

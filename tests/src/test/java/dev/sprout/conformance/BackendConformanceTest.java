@@ -153,6 +153,12 @@ class BackendConformanceTest {
         shapes.add(GemmShape.of(false, false, 0, 5, 3));
         shapes.add(GemmShape.of(false, false, 4, 5, 0));
         shapes.add(GemmShape.of(false, false, 257, 65, 129));
+        // few columns with B transposed (x W^T of a 10-class classifier): the native dot-product path, with k tails,
+        // odd rows, a single column, padded leading dimensions and B broadcast over a batch
+        shapes.add(GemmShape.of(false, true, 37, 10, 1003));
+        shapes.add(GemmShape.of(false, true, 3, 12, 33));
+        shapes.add(GemmShape.of(false, true, 6, 1, 40));
+        shapes.add(new GemmShape(Trans.N, Trans.T, 5, 7, 40, 43, 41, 9, 3, 5 * 43, 0, 5 * 9));
         return shapes;
     }
 
