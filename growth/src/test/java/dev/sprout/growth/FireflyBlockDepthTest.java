@@ -6,7 +6,6 @@ import dev.sprout.data.Batches;
 import dev.sprout.data.Dataset;
 import dev.sprout.io.Checkpoint;
 import dev.sprout.nn.Act;
-import dev.sprout.nn.BatchNorm;
 import dev.sprout.nn.Conv2d;
 import dev.sprout.nn.Flatten;
 import dev.sprout.nn.Linear;
@@ -32,7 +31,6 @@ import java.util.Map;
 import static dev.sprout.growth.GrowthFixtures.bn;
 import static dev.sprout.growth.GrowthFixtures.mlpData;
 import static dev.sprout.growth.GrowthFixtures.assertClose;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -185,28 +183,8 @@ class FireflyBlockDepthTest {
     private static void checkDepthScores(FireflyCandidates c, GrowthContext ctx) {
         FireflyCandidates.Scores scores = c.score(ctx.batches(), ctx.sample());
         for (FireflyCandidates.SiteCandidates site : c.sites()) {
-            double[] fd = new double[2];
-            for (int t = 0; t < 2; t++) {
-                Map<String, double[]> sg = new HashMap<>(), ng = new HashMap<>();
-                for (FireflyCandidates.SiteCandidates s : c.sites()) {
-                    double[] a = new double[s.neurons()], b = new double[s.newCount()];
-                    Arrays.fill(a, 1);
-                    Arrays.fill(b, 1);
-                    sg.put(s.name(), a);
-                    ng.put(s.name(), b);
-                }
-                Map<String, Double> dg = depthGates(c, 1.0);
-                dg.put(site.name(), 1 + (t == 0 ? FD_STEP : -FD_STEP));
-                double sum = 0;
-                for (Batches.Batch b : ctx.batches()) {
-                    Batches.Batch bb = SplittingMatrices.inDType(b, DType.F64);
-                    try (Autograd.Scope s = Autograd.noGrad()) {
-                        sum += Trainer.loss(c.forward(bb.inputs(), sg, ng, dg), bb, ctx.sample()).item() * b.size();
-                    }
-                }
-                fd[t] = sum / ctx.sample().size();
-            }
-            double expected = (fd[0] - fd[1]) / (2 * FD_STEP), got = scores.depth().get(site.name())[0];
+            double expected = GrowthFixtures.depthGateDerivative(c, ctx, depthGates(c, 1.0), site.name(), FD_STEP);
+            double got = scores.depth().get(site.name())[0];
             assertTrue(Math.abs(expected) > 1e-6, "a perturbed block has a non-trivial score at site " + site.name());
             assertEquals(expected, got, FD_REL * Math.max(1e-3, Math.abs(expected)) + 1e-9, "site " + site.name());
         }

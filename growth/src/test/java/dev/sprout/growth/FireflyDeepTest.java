@@ -1,7 +1,5 @@
 package dev.sprout.growth;
 
-import dev.sprout.autograd.Autograd;
-import dev.sprout.data.Batches;
 import dev.sprout.data.Dataset;
 import dev.sprout.io.Checkpoint;
 import dev.sprout.nn.Act;
@@ -16,14 +14,11 @@ import dev.sprout.tensor.Tensor;
 import dev.sprout.train.Trainer;
 import org.junit.jupiter.api.Test;
 
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import static dev.sprout.growth.GrowthFixtures.assertClose;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -109,28 +104,8 @@ class FireflyDeepTest {
         perturbDepth(c, new Rng(7));
         FireflyCandidates.Scores scores = c.score(ctx.batches(), ctx.sample());
         for (String site : List.of("0", "3")) {
-            double[] fd = new double[2];
-            for (int t = 0; t < 2; t++) {
-                Map<String, double[]> sg = new HashMap<>(), ng = new HashMap<>();
-                for (FireflyCandidates.SiteCandidates s : c.sites()) {
-                    double[] a = new double[s.neurons()], b = new double[s.newCount()];
-                    Arrays.fill(a, 1);
-                    Arrays.fill(b, 1);
-                    sg.put(s.name(), a);
-                    ng.put(s.name(), b);
-                }
-                Map<String, Double> dg = new HashMap<>(Map.of("0", 1.0, "3", 1.0));
-                dg.put(site, 1 + (t == 0 ? GATE_FD_STEP : -GATE_FD_STEP));
-                double sum = 0;
-                for (Batches.Batch b : ctx.batches()) {
-                    Batches.Batch bb = SplittingMatrices.inDType(b, DType.F64);
-                    try (Autograd.Scope s = Autograd.noGrad()) {
-                        sum += Trainer.loss(c.forward(bb.inputs(), sg, ng, dg), bb, ctx.sample()).item() * b.size();
-                    }
-                }
-                fd[t] = sum / ctx.sample().size();
-            }
-            double expected = (fd[0] - fd[1]) / (2 * GATE_FD_STEP), got = scores.depth().get(site)[0];
+            double expected = GrowthFixtures.depthGateDerivative(c, ctx, Map.of("0", 1.0, "3", 1.0), site, GATE_FD_STEP);
+            double got = scores.depth().get(site)[0];
             assertEquals(expected, got, GATE_FD_REL * Math.max(1e-3, Math.abs(expected)) + 1e-9, "site " + site);
         }
     }

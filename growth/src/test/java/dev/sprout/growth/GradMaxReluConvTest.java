@@ -5,9 +5,7 @@ import dev.sprout.backend.Activation;
 import dev.sprout.data.Batches;
 import dev.sprout.data.Dataset;
 import dev.sprout.io.Checkpoint;
-import dev.sprout.linalg.SymmetricEigen;
 import dev.sprout.nn.Act;
-import dev.sprout.nn.BatchNorm;
 import dev.sprout.nn.Conv2d;
 import dev.sprout.nn.Flatten;
 import dev.sprout.nn.Linear;
@@ -133,28 +131,6 @@ class GradMaxReluConvTest {
             }
         }
         return out;
-    }
-
-    /** Squared singular values of {@code M} ({@code q x d}), descending, from the eigenvalues of {@code M^T M}. */
-    private static double[] squaredSingularValues(double[] m, int q, int d) {
-        double[] mtm = new double[d * d];
-        for (int i = 0; i < d; i++) {
-            for (int j = 0; j < d; j++) {
-                double s = 0;
-                for (int t = 0; t < q; t++) {
-                    s += m[t * d + i] * m[t * d + j];
-                }
-                mtm[i * d + j] = s;
-            }
-        }
-        double[] w = new double[d], v = new double[d * d];
-        SymmetricEigen.full(d, mtm, 0, w, 0, v, 0);
-        Arrays.sort(w);
-        double[] desc = new double[d];
-        for (int i = 0; i < d; i++) {
-            desc[i] = w[d - 1 - i];
-        }
-        return desc;
     }
 
     private static List<String> siteNames(Sequential net) {
@@ -296,7 +272,7 @@ class GradMaxReluConvTest {
                 Site site = Site.find(net).get(s);
                 int k = site.neurons() - before[s];
                 assertTrue(k > 0, "layer " + site.name() + " grew");
-                double[] sv2 = squaredSingularValues(m[s], q[s], d[s]);
+                double[] sv2 = GrowthFixtures.squaredSingularValues(m[s], q[s], d[s]);
                 double[] g = rowNorms2(weightGradient(net, site.layer(), c.batches(), data, false), site.fanIn(), before[s]);
                 double sum = 0, expectedSum = 0;
                 for (int j = 0; j < k; j++) {
@@ -365,7 +341,7 @@ class GradMaxReluConvTest {
         Surgery.apply(net, new GradMax().propose(c), null);
         for (int s = 0; s < sites.size(); s++) {
             Site site = Site.find(net).get(s);
-            double[] sv2 = squaredSingularValues(m[s], q[s], d[s]);
+            double[] sv2 = GrowthFixtures.squaredSingularValues(m[s], q[s], d[s]);
             double[] g = rowNorms2(weightGradient(net, site.layer(), c.batches(), data, false), site.fanIn(), before[s]);
             assertTrue(g.length > 0);
             for (int j = 0; j < g.length; j++) {

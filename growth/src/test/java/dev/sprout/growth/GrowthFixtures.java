@@ -39,6 +39,63 @@ final class GrowthFixtures {
         }
     }
 
+    /**
+     * Central finite difference, step {@code h}, of the mean loss over the context's batches in the depth gate of
+     * {@code site} at 1: every split and new-neuron gate at 1, the other depth gates as in {@code depthGates}.
+     */
+    static double depthGateDerivative(FireflyCandidates c, GrowthContext ctx, java.util.Map<String, Double> depthGates,
+                                      String site, double h) {
+        java.util.Map<String, double[]> sg = new java.util.HashMap<>(), ng = new java.util.HashMap<>();
+        for (FireflyCandidates.SiteCandidates s : c.sites()) {
+            double[] a = new double[s.neurons()], b = new double[s.newCount()];
+            java.util.Arrays.fill(a, 1);
+            java.util.Arrays.fill(b, 1);
+            sg.put(s.name(), a);
+            ng.put(s.name(), b);
+        }
+        double[] loss = new double[2];
+        for (int t = 0; t < 2; t++) {
+            java.util.Map<String, Double> dg = new java.util.HashMap<>(depthGates);
+            dg.put(site, 1 + (t == 0 ? h : -h));
+            double sum = 0;
+            for (dev.sprout.data.Batches.Batch b : ctx.batches()) {
+                dev.sprout.data.Batches.Batch bb = SplittingMatrices.inDType(b, DType.F64);
+                try (dev.sprout.autograd.Autograd.Scope s = dev.sprout.autograd.Autograd.noGrad()) {
+                    sum += dev.sprout.train.Trainer.loss(c.forward(bb.inputs(), sg, ng, dg), bb, ctx.sample()).item() * b.size();
+                }
+            }
+            loss[t] = sum / ctx.sample().size();
+        }
+        return (loss[0] - loss[1]) / (2 * h);
+    }
+
+    /**
+     * The squared singular values of the row-major {@code rows x cols} matrix {@code m}, descending: the
+     * {@code min(rows, cols)} eigenvalues of the smaller Gram matrix ({@code M M^T} or {@code M^T M}).
+     */
+    static double[] squaredSingularValues(double[] m, int rows, int cols) {
+        boolean byRows = rows <= cols;
+        int n = Math.min(rows, cols), len = Math.max(rows, cols);
+        double[] gram = new double[n * n];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int t = 0; t < len; t++) {
+                    s += byRows ? m[i * cols + t] * m[j * cols + t] : m[t * cols + i] * m[t * cols + j];
+                }
+                gram[i * n + j] = s;
+            }
+        }
+        double[] w = new double[n], v = new double[n * n];
+        dev.sprout.linalg.SymmetricEigen.full(n, gram, 0, w, 0, v, 0);
+        java.util.Arrays.sort(w);
+        double[] desc = new double[n];
+        for (int i = 0; i < n; i++) {
+            desc[i] = w[n - 1 - i];
+        }
+        return desc;
+    }
+
     /** 60 random 4-feature examples with 3 random classes (seed 11). */
     static Dataset mlpData() {
         Rng r = new Rng(11);

@@ -4,7 +4,6 @@ import dev.sprout.autograd.Autograd;
 import dev.sprout.backend.Activation;
 import dev.sprout.data.Batches;
 import dev.sprout.data.Dataset;
-import dev.sprout.linalg.SymmetricEigen;
 import dev.sprout.nn.Act;
 import dev.sprout.nn.BatchNorm;
 import dev.sprout.nn.Conv2d;
@@ -230,7 +229,7 @@ class WideningBaselinesTest {
                 int k = site.neurons() - before[s];
                 assertTrue(k > 0, "layer " + site.name() + " grew");
                 int rows = rowsBefore[s], d = fanBefore[s]; // M's shape: before growth
-                double[] sv2 = squaredSingularValues(m[s], rows, d);
+                double[] sv2 = GrowthFixtures.squaredSingularValues(m[s], rows, d);
                 double kappa = site.batchNorm() == null ? 1 : 1 / Math.sqrt(1 + 1e-5);
                 double[] g = newRowGradients(net, site, before[s], c.batches(), data);
                 double sum = 0, expectedSum = 0;
@@ -276,28 +275,6 @@ class WideningBaselinesTest {
             }
         }
         return m;
-    }
-
-    /** Eigenvalues of {@code M M^T} (the squared singular values), descending. */
-    private static double[] squaredSingularValues(double[] m, int rows, int d) {
-        double[] mmt = new double[rows * rows];
-        for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < rows; j++) {
-                double s = 0;
-                for (int t = 0; t < d; t++) {
-                    s += m[i * d + t] * m[j * d + t];
-                }
-                mmt[i * rows + j] = s;
-            }
-        }
-        double[] w = new double[rows], v = new double[rows * rows];
-        SymmetricEigen.full(rows, mmt, 0, w, 0, v, 0);
-        Arrays.sort(w);
-        double[] desc = new double[rows];
-        for (int i = 0; i < rows; i++) {
-            desc[i] = w[rows - 1 - i];
-        }
-        return desc;
     }
 
     private static double meanColumnNorm(Tensor w) {
