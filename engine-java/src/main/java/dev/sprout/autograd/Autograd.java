@@ -30,6 +30,8 @@ public final class Autograd {
 
     private static final ThreadLocal<boolean[]> RECORDING = ThreadLocal.withInitial(() -> new boolean[] {true});
     private static final ThreadLocal<boolean[]> CHECKED = ThreadLocal.withInitial(() -> new boolean[] {false});
+    /** Set while {@link #backward} computes leaf gradients: backward rules may then use storage kept by clearGrad. */
+    private static final ThreadLocal<boolean[]> REUSE_LEAF_GRADS = ThreadLocal.withInitial(() -> new boolean[] {false});
     /** The op whose backward rule is running, named by checked mode's messages. */
     private static final ThreadLocal<String> IN_BACKWARD = new ThreadLocal<>();
 
@@ -49,6 +51,15 @@ public final class Autograd {
 
     public static boolean isChecked() {
         return CHECKED.get()[0];
+    }
+
+    /**
+     * Whether the running backward pass is {@link #backward}'s, which stores its results as the leaves' gradients: a
+     * backward rule may then write a leaf's gradient into the storage {@link Tensor#clearGrad()} kept
+     * ({@link Tensor#takeSpareGrad()}). Never during {@link #grad}, whose results belong to the caller.
+     */
+    public static boolean reusingLeafGradients() {
+        return REUSE_LEAF_GRADS.get()[0];
     }
 
     /** Turns gradient recording off until the scope closes. */
@@ -88,7 +99,7 @@ public final class Autograd {
                 leaves.add(t);
             }
         }
-        Tensor[] gs = grad(new Tensor[] {loss}, null, leaves.toArray(new Tensor[0]), false);
+        Tensor[] gs = grad(new Tensor[] {loss}, null, leaves.toArray(new Tensor[0]), false, true);
         try (Scope s = noGrad()) {
             for (int i = 0; i < gs.length; i++) {
                 Tensor leaf = leaves.get(i);
@@ -119,8 +130,13 @@ public final class Autograd {
      * @param createGraph record the backward pass so the results can be differentiated again
      */
     public static Tensor[] grad(Tensor[] outputs, Tensor[] gradOutputs, Tensor[] inputs, boolean createGraph) {
+        return grad(outputs, gradOutputs, inputs, createGraph, false);
+    }
+
+    private static Tensor[] grad(Tensor[] outputs, Tensor[] gradOutputs, Tensor[] inputs, boolean createGraph,
+                                 boolean intoLeafGrads) {
         Map<Tensor, Tensor> grads = new IdentityHashMap<>();
-        try (Scope s = createGraph ? enableGrad() : noGrad()) {
+        try (Scope s = createGraph ? enableGrad() : noGrad(); Scope r = setFlag(REUSE_LEAF_GRADS.get(), intoLeafGrads)) {
             for (int i = 0; i < outputs.length; i++) {
                 Tensor out = outputs[i];
                 Tensor seed;

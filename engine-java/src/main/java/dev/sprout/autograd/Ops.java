@@ -30,7 +30,8 @@ public final class Ops {
     static {
         NAMES.addAll(Arrays.asList("add", "sub", "mul", "div", "neg", "scale", "exp", "log", "sqrt", "pow", "abs", "sin",
                 "cos", "matmul", "dot", "sum", "max", "reshape", "permute", "slice", "embed", "expand", "sumTo", "contiguous",
-                "gather", "scatterAdd", "concat", "where", "im2col", "col2im", "conv2d", "maxpool2d", "conv2dMaxPool", "conv2dRelu"));
+                "gather", "scatterAdd", "concat", "where", "im2col", "col2im", "conv2d", "maxpool2d", "conv2dMaxPool", "conv2dRelu",
+                "linear", "reluMask"));
         for (Activation f : Activation.values()) {
             if (f != Activation.IDENTITY) {
                 NAMES.add(activationName(f));
@@ -201,6 +202,9 @@ public final class Ops {
             }
             return out;
         }
+        if (f == Activation.RELU) {
+            return record(activationName(f), out, g -> new Tensor[] {reluMask(g, x)}, x);
+        }
         return record(activationName(f), out, g -> new Tensor[] {mul(g, activation(x, f, order + 1, beta))}, x);
     }
 
@@ -224,6 +228,54 @@ public final class Ops {
                 b.requiresGrad() ? (transposedLayout(b)
                         ? transpose(sumTo(matmul(transpose(g, -1, -2), a), swapLast(b.shape())), -1, -2)
                         : sumTo(matmul(transpose(a, -1, -2), g), b.shape())) : null}, a, b);
+    }
+
+    /**
+     * A dense layer {@code x W^T + b}: {@code x [rows, in]}, {@code W [out, in]}, {@code b [out]} (or null). One
+     * recorded op and one output buffer: the product accumulates onto the bias rows (beta = 1, as BLAS addmm) instead
+     * of a product followed by a broadcast add (a second full-size pass and buffer).
+     *
+     * <p>Backward: {@code dx = g W}, {@code dW = g^T x} (computed contiguous, in W's layout), {@code db} = column sums
+     * of {@code g} -- the products and sums of {@code matmul(x, W^T) + b}. Inside a first-order
+     * {@link Autograd#backward} the weight gradient is written into the storage that {@link Tensor#clearGrad()}
+     * (an optimizer's zeroGrad) kept, when W is a leaf with such storage: no fresh weight-sized buffer per step.
+     * With {@code createGraph} the rule is built from recorded ops, so it can be differentiated again.
+     */
+    public static Tensor linear(Tensor x, Tensor w, Tensor b) {
+        if (x.rank() != 2 || w.rank() != 2 || x.dim(1) != w.dim(1)
+                || (b != null && (b.rank() != 1 || b.dim(0) != w.dim(0)))) {
+            throw new ShapeException("linear: input " + x.describe() + ", weight " + w.describe() + " and bias "
+                    + (b == null ? "none" : b.describe()) + " do not fit x[rows, in] W[out, in] b[out]");
+        }
+        Tensor wt = Kernels.permuteView(w, new int[] {1, 0});
+        Tensor out = Kernels.matmul(x, wt, b, null);
+        Tensor[] inputs = b == null ? new Tensor[] {x, w} : new Tensor[] {x, w, b};
+        return record("linear", out, g -> {
+            Tensor gx = x.requiresGrad() ? matmul(g, w) : null;
+            Tensor gw = null;
+            if (w.requiresGrad()) {
+                Tensor gt = transpose(g, 0, 1);
+                Tensor into = !Autograd.isRecording() && Autograd.reusingLeafGradients() && w.isLeaf()
+                        ? w.takeSpareGrad() : null;
+                gw = into != null ? Kernels.matmul(gt, x, null, into) : matmul(gt, x);
+            }
+            Tensor gb = b != null && b.requiresGrad() ? sumTo(g, b.shape()) : null;
+            return b == null ? new Tensor[] {gx, gw} : new Tensor[] {gx, gw, gb};
+        }, inputs);
+    }
+
+    /**
+     * {@code g * relu'(x)}: the gradient of a ReLU at {@code x} for an upstream gradient {@code g}, with one output
+     * buffer instead of a 0/1 derivative tensor and a product ({@link Kernels#reluMask}). Differentiable in {@code g}
+     * (the same mask); {@code x} enters through a step function, whose derivative is zero almost everywhere, so it is a
+     * constant here (as the ReLU derivative nodes of {@link #activation}).
+     */
+    public static Tensor reluMask(Tensor g, Tensor x) {
+        if (!g.shape().equals(x.shape()) || g.dtype() != x.dtype()) {
+            throw new ShapeException("reluMask: gradient " + g.describe() + " does not match input " + x.describe());
+        }
+        Tensor out = Kernels.reluMask(g, x);
+        return record("reluMask", out, gg -> new Tensor[] {reluMask(gg, x)}, g);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.sprout.nn;
 
+import dev.sprout.autograd.Ops;
 import dev.sprout.tensor.DType;
 import dev.sprout.tensor.Rng;
 import dev.sprout.tensor.ShapeException;
@@ -57,10 +58,7 @@ public final class Linear extends Module {
             throw new ShapeException("linear(" + in + "->" + out + "): input " + x.describe() + " must end in " + in);
         }
         Tensor x2 = x.rank() == 2 ? x : x.reshape(-1, in);
-        Tensor y = x2.matmul(weight().transpose(0, 1));
-        if (bias) {
-            y = y.add(parameter("bias"));
-        }
+        Tensor y = Ops.linear(x2, weight(), bias ? parameter("bias") : null);
         if (x.rank() != 2) {
             int[] d = x.shape().toArray();
             d[d.length - 1] = out;

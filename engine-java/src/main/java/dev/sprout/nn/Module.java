@@ -221,10 +221,14 @@ public abstract class Module {
         return train(false);
     }
 
-    /** Clears the gradients of all parameters. */
+    /**
+     * Clears the gradients of all parameters ({@link Tensor#grad()} becomes null). Their storage is kept for the next
+     * backward pass, which writes the new gradients into it ({@link Tensor#clearGrad()}): a gradient tensor taken
+     * before this call changes then; copy it to keep it.
+     */
     public void zeroGrad() {
         for (Tensor t : namedParameters().values()) {
-            t.setGrad(null);
+            t.clearGrad();
         }
     }
 

@@ -140,7 +140,7 @@ public abstract class Optimizer {
         return List.copyOf(state.keySet());
     }
 
-    /** Clears the gradients of the module's parameters. */
+    /** Clears the gradients of the module's parameters, keeping their storage for reuse ({@link Module#zeroGrad()}). */
     public void zeroGrad() {
         module.zeroGrad();
     }

@@ -23,6 +23,7 @@ public final class Tensor {
 
     private boolean requiresGrad;
     private Tensor grad;
+    private Tensor spareGrad;
     private Node gradFn;
     private String name;
 
@@ -261,11 +262,37 @@ public final class Tensor {
         return grad;
     }
 
+    /** Sets (or, with null, drops) the gradient; storage kept by {@link #clearGrad()} is dropped too. */
     public void setGrad(Tensor g) {
         if (g != null && !g.shape.equals(shape)) {
             throw new ShapeException("setGrad: gradient " + g.describe() + " for tensor " + describe());
         }
         this.grad = g;
+        this.spareGrad = null;
+    }
+
+    /**
+     * Clears the gradient ({@link #grad()} becomes null) but keeps its storage for the next
+     * {@link dev.sprout.autograd.Autograd#backward}, which may write this tensor's new gradient into it instead of
+     * into fresh memory (as PyTorch's {@code zero_grad(set_to_none=False)} reuses gradient tensors). A gradient
+     * tensor obtained before this call may therefore change at the next backward: copy it to keep its values.
+     * Only a contiguous gradient that owns its whole storage is kept.
+     */
+    public void clearGrad() {
+        Tensor g = grad;
+        grad = null;
+        spareGrad = g != null && g.dtype() == dtype() && g.offset == 0 && g.isContiguous()
+                && g.storage.length() == g.numel() ? g : null;
+    }
+
+    /**
+     * Engine use: the storage kept by {@link #clearGrad()}, as a contiguous tensor of this tensor's shape, handed
+     * out once (null when there is none); its contents are stale and must be overwritten.
+     */
+    public Tensor takeSpareGrad() {
+        Tensor g = spareGrad;
+        spareGrad = null;
+        return g != null && grad == null && g.shape.equals(shape) ? new Tensor(g.storage, shape, g.strides, 0) : null;
     }
 
     public Node gradFn() {

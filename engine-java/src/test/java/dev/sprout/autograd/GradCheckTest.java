@@ -83,6 +83,14 @@ class GradCheckTest {
         c.put("matmul", new Case(() -> { Rng r = new Rng(14);
                     return new Tensor[] {randn(r, 2, 3, 4), randn(r, 5, 4), randn(r, 2, 4, 3), randn(r, 4, 5)}; },
                 x -> x[0].matmul(x[1].transpose(0, 1)).add(x[2].transpose(1, 2).matmul(x[3]))));
+        // with and without bias; the weight also enters transposed-contiguous elsewhere in the graph
+        c.put("linear", new Case(() -> { Rng r = new Rng(41);
+                    return new Tensor[] {randn(r, 3, 4), randn(r, 5, 4), randn(r, 5)}; },
+                x -> Ops.linear(x[0], x[1], x[2]).add(Ops.linear(x[0].mul(x[0]), x[1], null).mul(0.5))));
+        // x away from the kink: the mask is locally constant in x (zero gradient), linear in g
+        c.put("reluMask", new Case(() -> { Rng r = new Rng(42);
+                    return new Tensor[] {randn(r, 3, 5), awayFromZero(r, 0.1, 3, 5)}; },
+                x -> Ops.reluMask(x[0].mul(x[1]), x[1])));
         // contiguous operands and a transposed one (copied row-major before the fused loop)
         c.put("dot", new Case(() -> { Rng r = new Rng(40);
                     return new Tensor[] {randn(r, 3, 4), randn(r, 3, 4), randn(r, 4, 3)}; },
@@ -255,7 +263,7 @@ class GradCheckTest {
     void checkerCoversEveryRegisteredOpAndNothingElse() {
         Set<String> caseNames = new HashSet<>(cases().keySet());
         assertEquals(Ops.REGISTERED, caseNames, "gradient-check cases must match the registered ops exactly");
-        // 34 structural/arithmetic ops + 5 activations (each with its derivative order as a parameter)
-        assertEquals(39, Ops.REGISTERED.size(), "number of registered differentiable ops");
+        // 36 structural/arithmetic ops + 5 activations (each with its derivative order as a parameter)
+        assertEquals(41, Ops.REGISTERED.size(), "number of registered differentiable ops");
     }
 }
