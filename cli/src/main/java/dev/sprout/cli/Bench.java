@@ -54,6 +54,10 @@ final class Bench implements Callable<Integer> {
     @Option(names = "--out", description = "summary JSON (default: benchmarks/target/bench-SUITE-TIME.json)")
     Path outFile;
 
+    @Option(names = "--rounds", description = "run the suite and its PyTorch peer this many times, back to back, and "
+            + "report medians and the median of the per-round ratios (default 1; for a machine whose speed drifts)")
+    int rounds = 1;
+
     @Option(names = "--no-peer", description = "skip the PyTorch peer")
     boolean noPeer;
 
@@ -72,6 +76,9 @@ final class Bench implements Callable<Integer> {
         if (threads != null && !threads.matches("[1-9][0-9]*(,[1-9][0-9]*)*")) {
             throw new IllegalArgumentException("--threads: expected a list like 1 or 1,2, got '" + threads + "'");
         }
+        if (rounds < 1 || rounds > 50) {
+            throw new IllegalArgumentException("--rounds: expected 1 to 50, got " + rounds);
+        }
         if (threads != null && s != BenchReport.Suite.GEMM && s != BenchReport.Suite.EIGH) {
             throw new IllegalArgumentException("--threads applies to the gemm and eigh suites; " + s.label() + " runs on 1 thread");
         }
@@ -87,42 +94,57 @@ final class Bench implements Callable<Integer> {
             }
         }
         Path work = Files.createTempDirectory("sprout-bench");
-        Path result = work.resolve("jmh.json");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", jar.toString(), s.benchmark, "-rf", "json", "-rff", result.toString()));
-        if (quick) {
-            cmd.addAll(s.quickArgs());
+        List<ObjectNode> summaries = new ArrayList<>();
+        List<Path> results = new ArrayList<>();
+        List<String> cmd = null;
+        for (int round = 1; round <= rounds; round++) {
+            Path result = work.resolve("jmh-" + round + ".json");
+            cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-jar", jar.toString(), s.benchmark, "-rf", "json", "-rff", result.toString()));
+            if (quick) {
+                cmd.addAll(s.quickArgs());
+            }
+            if (threads != null) {
+                cmd.addAll(List.of("-p", "threads=" + threads));
+            }
+            cmd.addAll(jmhArgs);
+            String loadBefore = load();
+            o.println("bench: " + (rounds > 1 ? "round " + round + "/" + rounds + ": " : "")
+                    + String.join(" ", cmd.subList(1, cmd.size())) + "   (load " + loadBefore + ")");
+            StringBuilder console = new StringBuilder();
+            int rc = exec(root, cmd, console, o);
+            if (rc != 0 || !Files.isRegularFile(result)) {
+                throw new IllegalStateException("the " + s.label() + " benchmark failed (exit " + rc + "); its output is above");
+            }
+            String peer = null;
+            if (!s.torchSections().isEmpty() && !noPeer) {
+                peer = runPeer(root, jar, s, quick, peerSystemBlas, o);
+            }
+            Map<String, Object> machine = Machine.describe();
+            machine.remove("jdk");
+            machine.put("load_before", loadBefore);
+            machine.put("load_after", load());
+            summaries.add(BenchReport.assemble(s, Files.readString(result), console.toString(), peer, machine));
+            results.add(result);
+            if (rounds > 1) {
+                o.print(BenchReport.table(summaries.get(round - 1)));
+            }
         }
-        if (threads != null) {
-            cmd.addAll(List.of("-p", "threads=" + threads));
-        }
-        cmd.addAll(jmhArgs);
-        String loadBefore = load();
-        o.println("bench: " + String.join(" ", cmd.subList(1, cmd.size())) + "   (load " + loadBefore + ")");
-        StringBuilder console = new StringBuilder();
-        int rc = exec(root, cmd, console, o);
-        if (rc != 0 || !Files.isRegularFile(result)) {
-            throw new IllegalStateException("the " + s.label() + " benchmark failed (exit " + rc + "); its output is above");
-        }
-        String peer = null;
-        if (!s.torchSections().isEmpty() && !noPeer) {
-            peer = runPeer(root, jar, s, quick, peerSystemBlas, o);
-        }
-        Map<String, Object> machine = Machine.describe();
-        machine.remove("jdk");
-        machine.put("load_before", loadBefore);
-        machine.put("load_after", load());
-        ObjectNode summary = BenchReport.assemble(s, Files.readString(result), console.toString(), peer, machine);
+        ObjectNode summary = rounds == 1 ? summaries.get(0) : BenchReport.combineRounds(summaries);
         summary.put("quick", quick);
-        summary.put("command", String.join(" ", cmd.subList(3, cmd.size())).replace(result.toString(), "JMH.json"));
+        summary.put("command", String.join(" ", cmd.subList(3, cmd.size())).replace(results.get(results.size() - 1).toString(),
+                "JMH.json") + (rounds > 1 ? "   (x" + rounds + " rounds)" : ""));
         Path dest = outFile != null ? outFile : root.resolve("benchmarks/target/bench-" + s.label() + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".json");
         if (dest.toAbsolutePath().getParent() != null) {
             Files.createDirectories(dest.toAbsolutePath().getParent());
         }
         BenchReport.JSON.writerWithDefaultPrettyPrinter().writeValue(dest.toFile(), summary);
-        Files.copy(result, Path.of(dest.toString().replaceAll("\\.json$", "") + ".jmh.json"),
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        String stem = dest.toString().replaceAll("\\.json$", "");
+        for (int i = 0; i < results.size(); i++) {
+            Files.copy(results.get(i), Path.of(stem + (rounds > 1 ? ".round" + (i + 1) : "") + ".jmh.json"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
         o.println();
         o.println("machine: " + summary.path("machine"));
         o.print(BenchReport.table(summary));

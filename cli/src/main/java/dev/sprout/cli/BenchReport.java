@@ -448,6 +448,83 @@ final class BenchReport {
         return Math.round(v * 1000.0) / 1000.0;
     }
 
+    /** Numeric row fields that {@link #combineRounds} replaces by their median over the rounds. */
+    private static final List<String> ROUND_MEDIANS = List.of("gflops", "peer_gflops", "ms", "peer_ms", "cpu_gflops",
+            "peer_cpu_gflops", "cpu_ms", "peer_cpu_ms");
+
+    /**
+     * One summary from several rounds of the same suite (each round: the JMH run, then the peer, back to back), for a
+     * machine whose speed drifts by more than the effect measured: every row (matched by kernel, impl, n, threads and
+     * peer) gets the median of each measured value over the rounds, {@code ratio} and {@code cpu_ratio} become the
+     * median of the per-round ratios (each one Sprout and peer minutes apart at most), and {@code round_ratios} lists
+     * those per-round ratios in round order. Machine: the last round's, with the first round's {@code load_before}.
+     *
+     * @throws IllegalArgumentException when the rounds do not hold the same rows
+     */
+    static ObjectNode combineRounds(List<? extends JsonNode> rounds) {
+        if (rounds.isEmpty()) {
+            throw new IllegalArgumentException("combineRounds: no rounds");
+        }
+        JsonNode first = rounds.get(0), last = rounds.get(rounds.size() - 1);
+        ObjectNode out = first.deepCopy();
+        ObjectNode machine = last.path("machine").deepCopy();
+        if (first.path("machine").has("load_before")) {
+            machine.set("load_before", first.path("machine").path("load_before"));
+        }
+        out.set("machine", machine);
+        out.put("rounds", rounds.size());
+        ArrayNode rows = JSON.createArrayNode();
+        for (JsonNode r0 : first.path("rows")) {
+            List<JsonNode> same = new ArrayList<>();
+            for (JsonNode round : rounds) {
+                JsonNode match = null;
+                for (JsonNode r : round.path("rows")) {
+                    if (rowKey(r).equals(rowKey(r0))) {
+                        match = r;
+                        break;
+                    }
+                }
+                if (match == null) {
+                    throw new IllegalArgumentException("combineRounds: row " + rowKey(r0) + " is missing from a round");
+                }
+                same.add(match);
+            }
+            ObjectNode row = r0.deepCopy();
+            for (String f : ROUND_MEDIANS) {
+                if (row.has(f)) {
+                    putOrNull(row, f, medianField(same, f));
+                }
+            }
+            putOrNull(row, "ratio", medianField(same, "ratio"));
+            if (row.has("cpu_ratio")) {
+                putOrNull(row, "cpu_ratio", medianField(same, "cpu_ratio"));
+            }
+            ArrayNode rr = row.putArray("round_ratios");
+            for (JsonNode r : same) {
+                rr.add(r.path("ratio"));
+            }
+            rows.add(row);
+        }
+        out.set("rows", rows);
+        return out;
+    }
+
+    private static String rowKey(JsonNode r) {
+        return r.path("kernel").asText() + " | " + r.path("impl").asText() + " | n=" + r.path("n").asInt() + " | threads="
+                + r.path("threads").asInt() + " | peer=" + r.path("peer").asText("-");
+    }
+
+    /** The median of a numeric field over rows (entries that are null or missing are left out; NaN if none is left). */
+    private static double medianField(List<JsonNode> rows, String field) {
+        List<Double> xs = new ArrayList<>();
+        for (JsonNode r : rows) {
+            if (r.path(field).isNumber()) {
+                xs.add(r.path(field).asDouble());
+            }
+        }
+        return median(xs.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
     /** A Markdown table of the summary's rows. */
     static String table(JsonNode summary) {
         StringBuilder sb = new StringBuilder();
@@ -465,9 +542,24 @@ final class BenchReport {
                     fmt(v) + unit, row.path("peer").isNull() ? "-" : row.path("peer").asText(),
                     pv.isNull() || pv.isMissingNode() ? "-" : fmt(pv) + unit,
                     row.path("ratio").isNull() ? "-" : String.format(Locale.ROOT, "%.2f%s", row.path("ratio").asDouble(),
-                            ms ? " (time)" : ""), cpu));
+                            ms ? " (time)" : "") + roundRange(row), cpu));
         }
         return sb.toString();
+    }
+
+    /** " [min..max over N rounds]" for a row combined from rounds, else "". */
+    private static String roundRange(JsonNode row) {
+        JsonNode rr = row.path("round_ratios");
+        double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
+        int n = 0;
+        for (JsonNode r : rr) {
+            if (r.isNumber()) {
+                lo = Math.min(lo, r.asDouble());
+                hi = Math.max(hi, r.asDouble());
+                n++;
+            }
+        }
+        return rr.size() < 2 || n == 0 ? "" : String.format(Locale.ROOT, " [%.2f..%.2f, %d rounds]", lo, hi, rr.size());
     }
 
     private static String fmt(JsonNode v) {

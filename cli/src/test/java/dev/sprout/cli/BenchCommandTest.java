@@ -124,6 +124,44 @@ class BenchCommandTest {
     }
 
     @Test
+    void roundsGiveMediansAndTheMedianOfPerRoundRatios() throws IOException {
+        // three rounds of the same Sprout run against a peer at 25, 20 and 40 ms per MLP step (the machine drifting)
+        java.util.List<com.fasterxml.jackson.databind.node.ObjectNode> rounds = new java.util.ArrayList<>();
+        String[] peerMs = {"25.000", "20.000", "40.000"};
+        for (int i = 0; i < 3; i++) {
+            Map<String, Object> m = machine();
+            m.put("load_before", "load-" + i);
+            String peer = resource("train-peer.txt").replace("median=25.000", "median=" + peerMs[i]);
+            rounds.add(BenchReport.assemble(BenchReport.Suite.TRAIN, resource("train-jmh.json"), "", peer, m));
+        }
+        JsonNode s = BenchReport.combineRounds(rounds);
+        assertEquals(3, s.path("rounds").asInt());
+        assertEquals(4, s.path("rows").size());
+        assertEquals("load-0", s.path("machine").path("load_before").asText(), "the first round's load");
+        JsonNode mlp = row(s, "mlp 784-1024-1024-10 sgd step b128", "sprout-native", 1);
+        assertEquals(22.0, mlp.path("ms").asDouble(), EPS);
+        assertEquals(25.0, mlp.path("peer_ms").asDouble(), EPS);
+        // per-round ratios 22/25, 22/20, 22/40 in round order; the row's ratio is their median
+        JsonNode rr = mlp.path("round_ratios");
+        assertEquals(3, rr.size());
+        assertEquals(0.88, rr.get(0).asDouble(), EPS);
+        assertEquals(1.1, rr.get(1).asDouble(), EPS);
+        assertEquals(0.55, rr.get(2).asDouble(), EPS);
+        assertEquals(0.88, mlp.path("ratio").asDouble(), EPS);
+        // a row without a peer stays without a ratio
+        JsonNode hvp = row(s, "mlp 784-1024-1024-10 loss hvp b128", "sprout-native", 1);
+        assertTrue(hvp.path("ratio").isNull(), hvp.toString());
+        String table = BenchReport.table(s);
+        assertTrue(table.contains("0.88 (time) [0.55..1.10, 3 rounds]"), table);
+        // rounds with different rows are refused
+        com.fasterxml.jackson.databind.node.ObjectNode other = rounds.get(1).deepCopy();
+        ((com.fasterxml.jackson.databind.node.ArrayNode) other.path("rows")).remove(0);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BenchReport.combineRounds(java.util.List.of(rounds.get(0), other)));
+        assertTrue(e.getMessage().contains("missing"), e.getMessage());
+    }
+
+    @Test
     void trainSummaryWithoutThePeerHasNoRatios() throws IOException {
         JsonNode s = BenchReport.assemble(BenchReport.Suite.TRAIN, resource("train-jmh.json"), "", null, machine());
         assertEquals(4, s.path("rows").size());
@@ -171,5 +209,8 @@ class BenchCommandTest {
         err.reset();
         assertEquals(2, run("bench", "--suite", "gemm", "--threads", "two"));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("--threads"), err.toString(StandardCharsets.UTF_8));
+        err.reset();
+        assertEquals(2, run("bench", "--suite", "train", "--rounds", "0"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("--rounds"), err.toString(StandardCharsets.UTF_8));
     }
 }
