@@ -6,6 +6,8 @@
 // ones call libm per element (a vectorised float tanh/sigmoid is follow-up work, see NativeBackend).
 // allFinite: whether x[0, n) holds no NaN or infinity (the optimizers' check of every gradient): x * 0 + s stays a
 // zero for finite x and turns NaN otherwise, in four vector accumulators; one test at the end, no branch per element.
+// axpy: y += alpha * x (the SGD update), product and sum rounded separately as in Java (defined below, inside the
+// no-contraction region).
 // sumAxis: x viewed as [outer, len, inner]; with inner == 1 a row is summed with one vector of independent
 // partial sums (reassociated, within the suite's k * eps tolerance); otherwise whole rows are added at once.
 
@@ -76,6 +78,16 @@ static void activation(int f, int order, T beta, const T* x, T* y, int n) {
     const ActivationTables& t = ActivationTables::get();
     double b = (double) beta;
     for (int i = 0; i < n; i++) y[i] = (T) actEval(t, f, order, b, (double) x[i]);
+}
+
+// axpy: y += alpha * x with the product rounded before the sum (this region has no FMA contraction), the bits of
+// the Java reference. A plain loop: g++ -O3 vectorises it for the region's ISA, with a runtime check for x == y.
+template <typename T>
+static void axpy(long n, T alpha, const T* x, T* y) {
+    for (long i = 0; i < n; i++) {
+        T p = alpha * x[i];
+        y[i] = y[i] + p;
+    }
 }
 
 #pragma GCC pop_options

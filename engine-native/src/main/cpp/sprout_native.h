@@ -171,6 +171,14 @@ inline bool allFiniteF64(int isa, const double* x, long long xOff, long long n) 
     return SPROUT_DISPATCH(isa, allFinite<double>(x + xOff, n));
 }
 
+inline void axpyF32(int isa, long long n, float alpha, const float* x, long long xOff, float* y, long long yOff) {
+    SPROUT_DISPATCH(isa, axpy<float>(n, alpha, x + xOff, y + yOff));
+}
+
+inline void axpyF64(int isa, long long n, double alpha, const double* x, long long xOff, double* y, long long yOff) {
+    SPROUT_DISPATCH(isa, axpy<double>(n, alpha, x + xOff, y + yOff));
+}
+
 inline void sumAxisF32(int isa, const float* x, long long xOff, int outer, int len, int inner, float* out,
                        long long outOff) {
     SPROUT_DISPATCH(isa, sumAxis<float>(x + xOff, outer, len, inner, out + outOff));

@@ -70,6 +70,29 @@ public interface Backend {
         return !Double.isNaN(s0 + s1 + s2 + s3);
     }
 
+    // ---------------------------------------------------------------- vector update
+
+    /**
+     * {@code y[yOff + i] = y[yOff + i] + alpha * x[xOff + i]} for {@code i < n} (BLAS axpy; the SGD update
+     * {@code p -= lr * g} with {@code alpha = -lr}). The product is rounded before the sum (no fused multiply-add), so
+     * every backend gives the bits of this default, the reference. {@code x} and {@code y} may be the same array only
+     * at the same offset (an overlap at another offset would make the result depend on the loop order).
+     */
+    default void axpy(int n, float alpha, float[] x, int xOff, float[] y, int yOff) {
+        Checks.axpy(x, xOff, y, yOff, n);
+        for (int i = 0; i < n; i++) {
+            y[yOff + i] = y[yOff + i] + alpha * x[xOff + i];
+        }
+    }
+
+    /** {@link #axpy(int, float, float[], int, float[], int)} for f64. */
+    default void axpy(int n, double alpha, double[] x, int xOff, double[] y, int yOff) {
+        Checks.axpy(x, xOff, y, yOff, n);
+        for (int i = 0; i < n; i++) {
+            y[yOff + i] = y[yOff + i] + alpha * x[xOff + i];
+        }
+    }
+
     // ---------------------------------------------------------------- matrix products
 
     void sgemm(GemmShape g, float alpha, float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff);

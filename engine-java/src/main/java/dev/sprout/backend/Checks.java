@@ -24,6 +24,24 @@ public final class Checks {
         }
     }
 
+    /**
+     * Checks axpy's operands (float[] or double[] of the same kind): not null, both ranges inside their arrays,
+     * {@code n >= 0}, and no partial overlap (the same array is allowed only at the same offset).
+     */
+    public static void axpy(Object x, int xOff, Object y, int yOff, int n) {
+        notNull("axpy", "x", x);
+        notNull("axpy", "y", y);
+        if (n < 0) {
+            throw new IllegalArgumentException("axpy: negative length " + n);
+        }
+        range("axpy", "x", java.lang.reflect.Array.getLength(x), xOff, n);
+        range("axpy", "y", java.lang.reflect.Array.getLength(y), yOff, n);
+        if (x == y && xOff != yOff && n > 0 && xOff < yOff + n && yOff < xOff + n) {
+            throw new IllegalArgumentException("axpy: x [" + xOff + ", " + (xOff + n) + ") and y [" + yOff + ", "
+                    + (yOff + n) + ") overlap in one array at different offsets");
+        }
+    }
+
     public static void notNull(String op, String operand, Object array) {
         if (array == null) {
             throw new NullPointerException(op + ": operand " + operand + " is null");

@@ -1,5 +1,6 @@
 package dev.sprout.optim;
 
+import dev.sprout.backend.Backends;
 import dev.sprout.nn.Module;
 
 import java.util.List;
@@ -92,9 +93,8 @@ public final class SGD extends Optimizer {
         float lr = (float) learningRate(), mu = (float) momentum, keep = (float) (1 - dampening), wd = (float) weightDecay;
         if (momentum == 0) {
             if (wd == 0) {
-                for (int i = 0; i < n; i++) {
-                    p[po + i] -= lr * g[go + i];
-                }
+                // p - lr * g through the backend (the JIT's loop over offset arrays ran at ~half the memory speed)
+                Backends.current().axpy(n, -lr, g, go, p, po);
             } else {
                 for (int i = 0; i < n; i++) {
                     p[po + i] -= lr * (g[go + i] + wd * p[po + i]);

@@ -25,8 +25,9 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,6 +46,7 @@ class BackendConformanceTest {
     static Map<String, Consumer<Backend>> kernels() {
         Map<String, Consumer<Backend>> k = new LinkedHashMap<>();
         k.put("allFinite", BackendConformanceTest::allFinite);
+        k.put("axpy", BackendConformanceTest::axpy);
         k.put("sgemm", BackendConformanceTest::sgemm);
         k.put("dgemm", BackendConformanceTest::dgemm);
         k.put("cgemm", BackendConformanceTest::cgemm);
@@ -72,7 +74,7 @@ class BackendConformanceTest {
         Set<String> covered = new TreeSet<>(kernels().keySet());
         covered.remove("badInput");
         assertEquals(spi, covered, "Backend SPI methods vs conformance checks");
-        assertEquals(12, covered.size());
+        assertEquals(13, covered.size());
     }
 
     @TestFactory
@@ -325,6 +327,58 @@ class BackendConformanceTest {
         // a value outside the range does not count
         float[] edge = {Float.NaN, 1f, 2f, Float.POSITIVE_INFINITY};
         assertTrue(be.allFinite(edge, 1, 2), be.name() + " allFinite reads only its range");
+    }
+
+    /**
+     * y += alpha x against a plain loop with the product rounded first (bit for bit: the SPI forbids a fused
+     * multiply-add there), at offsets, on lengths that straddle lanes, with NaN, infinities, -0 and subnormals among
+     * the values; x and y the same array at the same offset; nothing outside the range written.
+     */
+    static void axpy(Backend be) {
+        java.util.Random r = new java.util.Random(17);
+        float[] specialsF = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -0f, Float.MIN_VALUE, Float.MAX_VALUE};
+        for (int n : new int[] {0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 1003, 4099}) {
+            for (float alpha : new float[] {-0.01f, 1.5f, 0f}) {
+                float[] x = new float[n + 5], y = new float[n + 9];
+                double[] xd = new double[n + 5], yd = new double[n + 9];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = i % 37 == 5 ? specialsF[i % specialsF.length] : (float) r.nextGaussian();
+                    xd[i] = x[i] * 1.000000001;
+                }
+                for (int i = 0; i < y.length; i++) {
+                    y[i] = i % 41 == 3 ? specialsF[(i + 2) % specialsF.length] : (float) r.nextGaussian();
+                    yd[i] = y[i] * 0.999999999;
+                }
+                float[] ef = y.clone();
+                double[] ed = yd.clone();
+                for (int i = 0; i < n; i++) {
+                    float p = alpha * x[2 + i];
+                    ef[6 + i] = ef[6 + i] + p;
+                    double q = alpha * xd[2 + i];
+                    ed[6 + i] = ed[6 + i] + q;
+                }
+                be.axpy(n, alpha, x, 2, y, 6);
+                be.axpy(n, (double) alpha, xd, 2, yd, 6);
+                for (int i = 0; i < y.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(ef[i]), Float.floatToRawIntBits(y[i]),
+                            be.name() + " axpy f32 n=" + n + " alpha=" + alpha + " at " + i + ": " + ef[i] + " vs " + y[i]);
+                    assertEquals(Double.doubleToRawLongBits(ed[i]), Double.doubleToRawLongBits(yd[i]),
+                            be.name() + " axpy f64 n=" + n + " alpha=" + alpha + " at " + i + ": " + ed[i] + " vs " + yd[i]);
+                }
+            }
+            // the same array as x and y, same offset: y = y + alpha y
+            float[] s = new float[n + 3];
+            for (int i = 0; i < s.length; i++) {
+                s[i] = (float) r.nextGaussian();
+            }
+            float[] es = s.clone();
+            for (int i = 0; i < n; i++) {
+                float p = 0.25f * es[1 + i];
+                es[1 + i] = es[1 + i] + p;
+            }
+            be.axpy(n, 0.25f, s, 1, s, 1);
+            assertArrayEquals(es, s, be.name() + " axpy in place n=" + n);
+        }
     }
 
     static void sumAxis(Backend be) {
@@ -604,5 +658,13 @@ class BackendConformanceTest {
         assertThrows(IndexOutOfBoundsException.class, () -> be.allFinite(new float[8], 4, 5));
         assertThrows(IndexOutOfBoundsException.class, () -> be.allFinite(new double[8], -1, 2));
         assertThrows(NullPointerException.class, () -> be.allFinite((float[]) null, 0, 1));
+        assertThrows(IndexOutOfBoundsException.class, () -> be.axpy(5, 1f, new float[8], 4, new float[8], 0));
+        assertThrows(IndexOutOfBoundsException.class, () -> be.axpy(5, 1.0, new double[8], 0, new double[4], 0));
+        assertThrows(NullPointerException.class, () -> be.axpy(1, 1f, null, 0, new float[1], 0));
+        assertThrows(IllegalArgumentException.class, () -> be.axpy(-1, 1f, new float[1], 0, new float[1], 0));
+        float[] shared = {1, 2, 3, 4, 5, 6};
+        IllegalArgumentException overlap = assertThrows(IllegalArgumentException.class, () -> be.axpy(4, 1f, shared, 0, shared, 2));
+        assertTrue(overlap.getMessage().contains("overlap"), overlap.getMessage());
+        assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, shared, "refused axpy wrote nothing");
     }
 }

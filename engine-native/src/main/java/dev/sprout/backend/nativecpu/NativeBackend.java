@@ -24,7 +24,7 @@ import java.util.List;
  * kernel's speed). LU solves, pointwise maps, sums and im2col/col2im run on the calling thread (the first is
  * follow-up work; the others are memory-bound).
  *
- * <p>What runs natively, per kernel: all 12 SPI kernels (allFinite, sgemm, dgemm, cgemm, activation f32/f64 orders 0..6,
+ * <p>What runs natively, per kernel: all 13 SPI kernels (allFinite, axpy, sgemm, dgemm, cgemm, activation f32/f64 orders 0..6,
  * sumAxis, im2col, col2im, weightedGram, symEig, gesv, cgesv). Performance state: sgemm/dgemm are packed and
  * register-blocked (see gemm.h); cgemm is 4 real products (4M); symEig is tridiagonalisation + implicit QL (see
  * eigen.h); gesv/cgesv are blocked LU with the trailing update as a gemm; activations other than ReLU/identity
@@ -102,7 +102,7 @@ public final class NativeBackend implements Backend {
 
     @Override
     public String describe() {
-        return "native C++ (JavaCPP, g++ -O3), " + isa.label() + " kernels, " + threads + " thread(s); all 12 SPI kernels native";
+        return "native C++ (JavaCPP, g++ -O3), " + isa.label() + " kernels, " + threads + " thread(s); all 13 SPI kernels native";
     }
 
     @Override
@@ -334,6 +334,22 @@ public final class NativeBackend implements Backend {
         Checks.activation("activation", f, order, x, x == null ? 0 : x.length, xOff, y, y == null ? 0 : y.length, yOff, n);
         if (n > 0) {
             NativeKernels.activationF64(isa.code, f.ordinal(), order, beta, x, xOff, y, yOff, n);
+        }
+    }
+
+    @Override
+    public void axpy(int n, float alpha, float[] x, int xOff, float[] y, int yOff) {
+        Checks.axpy(x, xOff, y, yOff, n);
+        if (n > 0) {
+            NativeKernels.axpyF32(isa.code, n, alpha, x, xOff, y, yOff);
+        }
+    }
+
+    @Override
+    public void axpy(int n, double alpha, double[] x, int xOff, double[] y, int yOff) {
+        Checks.axpy(x, xOff, y, yOff, n);
+        if (n > 0) {
+            NativeKernels.axpyF64(isa.code, n, alpha, x, xOff, y, yOff);
         }
     }
 

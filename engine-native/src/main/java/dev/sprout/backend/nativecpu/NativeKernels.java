@@ -72,6 +72,10 @@ final class NativeKernels {
 
     static native boolean allFiniteF64(int isa, double[] x, long xOff, long n);
 
+    static native void axpyF32(int isa, long n, float alpha, float[] x, long xOff, float[] y, long yOff);
+
+    static native void axpyF64(int isa, long n, double alpha, double[] x, long xOff, double[] y, long yOff);
+
     static native void sumAxisF32(int isa, float[] x, long xOff, int outer, int len, int inner, float[] out, long outOff);
 
     static native void sumAxisF64(int isa, double[] x, long xOff, int outer, int len, int inner, double[] out,
