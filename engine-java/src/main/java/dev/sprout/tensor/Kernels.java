@@ -378,8 +378,14 @@ public final class Kernels {
         int n = o.numel(), go = gc.offset();
         if (g.dtype() == DType.F32) {
             float[] gs = gc.storage().floats(), z = o.storage().floats();
-            for (int i = 0; i < n; i++) {
-                z[i] = gs[go + i] * z[i];
+            if (go == 0) { // without the offset C2's vector loop is faster (see binaryUnitRow)
+                for (int i = 0; i < n; i++) {
+                    z[i] = gs[i] * z[i];
+                }
+            } else {
+                for (int i = 0; i < n; i++) {
+                    z[i] = gs[go + i] * z[i];
+                }
             }
         } else {
             double[] gs = gc.storage().doubles(), z = o.storage().doubles();
@@ -451,6 +457,17 @@ public final class Kernels {
                 case SUB -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j] - c; }
                 case MUL -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j] * c; }
                 case DIV -> { for (int j = 0; j < n; j++) z[zo + j] = x[xo + j] / c; }
+            }
+            return;
+        }
+        if ((xo | yo | zo) == 0) {
+            // whole contiguous tensors: the same loops without offsets, which C2 compiles to faster vector code (a
+            // 1M-element add: ~0.7 -> ~0.58 ms on this machine; the offset form's code is slower even at offset 0)
+            switch (op) {
+                case ADD -> { for (int j = 0; j < n; j++) z[j] = x[j] + y[j]; }
+                case SUB -> { for (int j = 0; j < n; j++) z[j] = x[j] - y[j]; }
+                case MUL -> { for (int j = 0; j < n; j++) z[j] = x[j] * y[j]; }
+                case DIV -> { for (int j = 0; j < n; j++) z[j] = x[j] / y[j]; }
             }
             return;
         }
