@@ -21,6 +21,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -55,8 +56,16 @@ final class Bench implements Callable<Integer> {
     Path outFile;
 
     @Option(names = "--rounds", description = "run the suite and its PyTorch peer this many times, back to back, and "
-            + "report medians and the median of the per-round ratios (default 1; for a machine whose speed drifts)")
-    int rounds = 1;
+            + "report medians and the median of the per-round ratios (default 1; for a machine whose speed drifts); "
+            + "with --interleaved: the number of batch pairs (default 15)")
+    Integer rounds;
+
+    @Option(names = "--interleaved", description = "train suite: alternate half-second batches of Sprout's and PyTorch's "
+            + "steps in two live worker processes (--rounds pairs, default 15) instead of a JMH run then the peer")
+    boolean interleaved;
+
+    @Option(names = "--works", description = "with --interleaved: which of mlp, cnn, hvp (default mlp,cnn,hvp)")
+    String works = "mlp,cnn,hvp";
 
     @Option(names = "--no-peer", description = "skip the PyTorch peer")
     boolean noPeer;
@@ -76,9 +85,20 @@ final class Bench implements Callable<Integer> {
         if (threads != null && !threads.matches("[1-9][0-9]*(,[1-9][0-9]*)*")) {
             throw new IllegalArgumentException("--threads: expected a list like 1 or 1,2, got '" + threads + "'");
         }
-        if (rounds < 1 || rounds > 50) {
-            throw new IllegalArgumentException("--rounds: expected 1 to 50, got " + rounds);
+        if (rounds != null && (rounds < 1 || rounds > 200)) {
+            throw new IllegalArgumentException("--rounds: expected 1 to 200, got " + rounds);
         }
+        if (interleaved && (s != BenchReport.Suite.TRAIN || noPeer || !jmhArgs.isEmpty() || quick)) {
+            throw new IllegalArgumentException("--interleaved applies to the train suite with its peer, without --quick, "
+                    + "--no-peer or JMH options");
+        }
+        List<String> workList = List.of(works.split(","));
+        for (String w : workList) {
+            if (!Set.of("mlp", "cnn", "hvp").contains(w)) {
+                throw new IllegalArgumentException("--works: expected a list of mlp, cnn, hvp, got '" + works + "'");
+            }
+        }
+        int rounds = this.rounds != null ? this.rounds : interleaved ? 15 : 1;
         if (threads != null && s != BenchReport.Suite.GEMM && s != BenchReport.Suite.EIGH) {
             throw new IllegalArgumentException("--threads applies to the gemm and eigh suites; " + s.label() + " runs on 1 thread");
         }
@@ -92,6 +112,9 @@ final class Bench implements Callable<Integer> {
             if (rc != 0) {
                 throw new IllegalStateException("building the benchmarks failed (./mvnw -pl benchmarks -am package exit " + rc + ")");
             }
+        }
+        if (interleaved) {
+            return interleaved(root, jar, workList, rounds, o);
         }
         Path work = Files.createTempDirectory("sprout-bench");
         List<ObjectNode> summaries = new ArrayList<>();
@@ -145,6 +168,58 @@ final class Bench implements Callable<Integer> {
             Files.copy(results.get(i), Path.of(stem + (rounds > 1 ? ".round" + (i + 1) : "") + ".jmh.json"),
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
+        o.println();
+        o.println("machine: " + summary.path("machine"));
+        o.print(BenchReport.table(summary));
+        o.println("summary: " + dest);
+        return 0;
+    }
+
+    /** The train suite as alternating batches of two live workers ({@link InterleavedTrain}). */
+    private int interleaved(Path root, Path jar, List<String> workList, int pairs, PrintStream o) throws IOException {
+        if (!Files.isExecutable(Path.of(PYTHON))) {
+            throw new IllegalStateException("--interleaved needs " + PYTHON + " with Debian's python3-torch");
+        }
+        Map<String, String> peerEnv = new java.util.HashMap<>(Map.of("OMP_NUM_THREADS", "1", "OPENBLAS_NUM_THREADS", "1",
+                "MKL_NUM_THREADS", "1"));
+        Path sys = Path.of(SYSTEM_BLAS);
+        boolean sysIsOpenBlas = Files.exists(sys) && sys.toRealPath().toString().toLowerCase(java.util.Locale.ROOT).contains("openblas");
+        if (!sysIsOpenBlas && !peerSystemBlas) {
+            Path dir = peerBlas(root, jar);
+            String old = System.getenv("LD_LIBRARY_PATH");
+            peerEnv.put("LD_LIBRARY_PATH", dir + (old == null || old.isEmpty() ? "" : ":" + old));
+        }
+        List<List<String>> cmds = InterleavedTrain.commands(root, jar, "native");
+        String loadBefore = load();
+        o.println("bench: interleaved train, " + pairs + " pairs per work of " + workList + "   (load " + loadBefore + ")");
+        com.fasterxml.jackson.databind.node.ArrayNode rows = BenchReport.JSON.createArrayNode();
+        String sproutDesc, peerDesc;
+        try (InterleavedTrain.ProcessWorker sw = new InterleavedTrain.ProcessWorker("sprout", root, cmds.get(0), Map.of());
+             InterleavedTrain.ProcessWorker pw = new InterleavedTrain.ProcessWorker("torch", root, cmds.get(1), peerEnv)) {
+            sproutDesc = sw.description();
+            peerDesc = pw.description();
+            o.println("bench: sprout worker: " + sproutDesc);
+            o.println("bench: torch worker: " + peerDesc);
+            InterleavedTrain.measure(sw, pw, "native", workList, pairs, 500, rows, o);
+        }
+        ObjectNode summary = BenchReport.JSON.createObjectNode();
+        summary.put("suite", "train");
+        Map<String, Object> machine = Machine.describe();
+        machine.put("load_before", loadBefore);
+        machine.put("load_after", load());
+        machine.put("sprout_worker", sproutDesc);
+        machine.put("peer", peerDesc);
+        summary.set("machine", BenchReport.JSON.valueToTree(machine));
+        summary.put("interleaved", true);
+        summary.put("rounds", pairs);
+        summary.set("rows", rows);
+        summary.put("command", "sprout bench --suite train --interleaved --rounds " + pairs + " --works " + String.join(",", workList));
+        Path dest = outFile != null ? outFile : root.resolve("benchmarks/target/bench-train-interleaved-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".json");
+        if (dest.toAbsolutePath().getParent() != null) {
+            Files.createDirectories(dest.toAbsolutePath().getParent());
+        }
+        BenchReport.JSON.writerWithDefaultPrettyPrinter().writeValue(dest.toFile(), summary);
         o.println();
         o.println("machine: " + summary.path("machine"));
         o.print(BenchReport.table(summary));

@@ -412,6 +412,57 @@ final class BenchReport {
         }
     }
 
+    private static String trainKernel(String work) {
+        return switch (work) {
+            case "mlp" -> "mlp 784-1024-1024-10 sgd step b128";
+            case "cnn" -> "cnn conv(1-32)+conv(32-64)+pool+fc sgd step b128";
+            case "hvp" -> "mlp 784-1024-1024-10 loss hvp b128";
+            default -> work;
+        };
+    }
+
+    /**
+     * A train row from alternating batches ({@link InterleavedTrain}): {@code sprout[i]} and {@code peer[i]} are the
+     * thread-CPU ms per step of pair i. {@code ms}/{@code peer_ms} (and their cpu_ twins: the same figures) are
+     * medians, {@code ratio} the median of the pair ratios, {@code round_ratios} the pair ratios in order, and
+     * {@code ratio_q1}/{@code ratio_q3} their quartiles.
+     */
+    static ObjectNode interleavedTrainRow(ArrayNode rows, String work, String backend, double[] sprout, double[] peer,
+                                          int stepsPerBatch) {
+        if (sprout.length != peer.length || sprout.length == 0) {
+            throw new IllegalArgumentException("interleaved " + work + ": " + sprout.length + " Sprout batches vs "
+                    + peer.length + " peer batches");
+        }
+        double[] ratios = new double[sprout.length];
+        for (int i = 0; i < ratios.length; i++) {
+            ratios[i] = sprout[i] / peer[i];
+        }
+        double ms = median(sprout), peerMs = median(peer);
+        ObjectNode row = timeRow(rows, trainKernel(work), "sprout-" + backend + " (interleaved)", 128, 1, ms,
+                "torch (1 thread)", peerMs);
+        putOrNull(row, "ratio", median(ratios));
+        putOrNull(row, "cpu_ms", ms);
+        putOrNull(row, "peer_cpu_ms", peerMs);
+        putOrNull(row, "cpu_ratio", median(ratios));
+        double[] sorted = ratios.clone();
+        Arrays.sort(sorted);
+        putOrNull(row, "ratio_q1", quantile(sorted, 0.25));
+        putOrNull(row, "ratio_q3", quantile(sorted, 0.75));
+        row.put("steps_per_batch", stepsPerBatch);
+        ArrayNode rr = row.putArray("round_ratios");
+        for (double r : ratios) {
+            rr.add(round(r));
+        }
+        return row;
+    }
+
+    /** Linear-interpolated quantile of sorted values. */
+    private static double quantile(double[] sorted, double q) {
+        double pos = q * (sorted.length - 1);
+        int lo = (int) Math.floor(pos), hi = (int) Math.ceil(pos);
+        return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+    }
+
     private static void trainRow(ArrayNode rows, JsonNode r, JsonNode p, List<PeerPoint> peers) {
         String work = p.path("work").asText();
         String impl = "sprout-" + p.path("backend").asText();
@@ -422,12 +473,7 @@ final class BenchReport {
             case "hvp" -> find(peers, "hvp", "mlp 784-1024-1024-10", null, null);
             default -> null;
         };
-        String kernel = switch (work) {
-            case "mlp" -> "mlp 784-1024-1024-10 sgd step b128";
-            case "cnn" -> "cnn conv(1-32)+conv(32-64)+pool+fc sgd step b128";
-            case "hvp" -> "mlp 784-1024-1024-10 loss hvp b128";
-            default -> work;
-        };
+        String kernel = trainKernel(work);
         ObjectNode row = timeRow(rows, kernel, impl, 128, 1, ms, t == null ? null : "torch (1 thread)", t == null ? null : t.median());
         // CPU time per step of the calling thread, against torch_cpu.py's cpuEq (the same measure)
         double cpu = cpuNsPerCall(r) / 1e6, peerCpu = t == null ? Double.NaN : t.cpuMedian();

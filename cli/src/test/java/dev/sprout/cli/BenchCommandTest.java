@@ -162,6 +162,81 @@ class BenchCommandTest {
     }
 
     @Test
+    void interleavedRowsAreMediansOfPairRatios() {
+        com.fasterxml.jackson.databind.node.ArrayNode rows = BenchReport.JSON.createArrayNode();
+        double[] sp = {10, 18, 30, 12, 16}, pe = {20, 20, 30, 15, 32};
+        JsonNode row = BenchReport.interleavedTrainRow(rows, "mlp", "native", sp, pe, 25);
+        assertEquals("sprout-native (interleaved)", row.path("impl").asText());
+        assertEquals("mlp 784-1024-1024-10 sgd step b128", row.path("kernel").asText());
+        assertEquals(16.0, row.path("ms").asDouble(), EPS);
+        assertEquals(20.0, row.path("peer_ms").asDouble(), EPS);
+        // pair ratios 0.5, 0.9, 1.0, 0.8, 0.5: median 0.8, quartiles 0.5 and 0.9
+        assertEquals(0.8, row.path("ratio").asDouble(), EPS);
+        assertEquals(0.5, row.path("ratio_q1").asDouble(), EPS);
+        assertEquals(0.9, row.path("ratio_q3").asDouble(), EPS);
+        assertEquals(5, row.path("round_ratios").size());
+        assertEquals(0.9, row.path("round_ratios").get(1).asDouble(), EPS);
+        assertEquals(25, row.path("steps_per_batch").asInt());
+        assertThrows(IllegalArgumentException.class, () -> BenchReport.interleavedTrainRow(rows, "mlp", "native",
+                new double[] {1}, new double[] {1, 2}, 1));
+    }
+
+    /** A scripted worker: answers from a list and records the calls. */
+    private static final class FakeWorker implements InterleavedTrain.Worker {
+        final String name;
+        final java.util.List<String> calls;
+        final java.util.function.IntToDoubleFunction reply;
+        int n;
+
+        FakeWorker(String name, java.util.List<String> calls, java.util.function.IntToDoubleFunction reply) {
+            this.name = name;
+            this.calls = calls;
+            this.reply = reply;
+        }
+
+        @Override
+        public double run(String work, int steps) {
+            calls.add(name + ":" + work + ":" + steps);
+            return reply.applyAsDouble(n++);
+        }
+
+        @Override
+        public String description() {
+            return name;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void interleavingAlternatesTheOrderAndSizesBatchesFromTheCalibration() throws IOException {
+        java.util.List<String> calls = new java.util.ArrayList<>();
+        // Sprout 8 ms per step, the peer 10 ms: a 500 ms batch is 50 steps (the slower side sets it)
+        FakeWorker s = new FakeWorker("s", calls, i -> 8.0), p = new FakeWorker("p", calls, i -> 10.0);
+        com.fasterxml.jackson.databind.node.ArrayNode rows = BenchReport.JSON.createArrayNode();
+        InterleavedTrain.measure(s, p, "native", java.util.List.of("hvp"), 4, 500, rows, null);
+        // setup (2 steps each), calibration (3 each), warm-up (2x and 1x the batch), then S P, P S, S P, P S
+        assertEquals(java.util.List.of("s:hvp:2", "p:hvp:2", "s:hvp:3", "p:hvp:3", "s:hvp:100", "p:hvp:50",
+                "s:hvp:50", "p:hvp:50", "p:hvp:50", "s:hvp:50", "s:hvp:50", "p:hvp:50", "p:hvp:50", "s:hvp:50"), calls);
+        assertEquals(1, rows.size());
+        assertEquals(0.8, rows.get(0).path("ratio").asDouble(), EPS);
+        assertEquals("mlp 784-1024-1024-10 loss hvp b128", rows.get(0).path("kernel").asText());
+    }
+
+    @Test
+    void workerRepliesAreParsedAndErrorsNamed() throws IOException {
+        assertEquals(12.5, InterleavedTrain.parseReply("torch", "ok 12.5 13.0"), EPS);
+        IOException e = assertThrows(IOException.class, () -> InterleavedTrain.parseReply("torch", "error work must be mlp"));
+        assertTrue(e.getMessage().equals("torch worker: work must be mlp"), e.getMessage());
+        e = assertThrows(IOException.class, () -> InterleavedTrain.parseReply("sprout", "hello"));
+        assertTrue(e.getMessage().contains("unexpected reply 'hello'"), e.getMessage());
+        assertThrows(IOException.class, () -> InterleavedTrain.parseReply("sprout", "ok NaN 1"));
+        assertThrows(IOException.class, () -> InterleavedTrain.parseReply("sprout", "ok -1 1"));
+    }
+
+    @Test
     void trainSummaryWithoutThePeerHasNoRatios() throws IOException {
         JsonNode s = BenchReport.assemble(BenchReport.Suite.TRAIN, resource("train-jmh.json"), "", null, machine());
         assertEquals(4, s.path("rows").size());
@@ -212,5 +287,11 @@ class BenchCommandTest {
         err.reset();
         assertEquals(2, run("bench", "--suite", "train", "--rounds", "0"));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("--rounds"), err.toString(StandardCharsets.UTF_8));
+        err.reset();
+        assertEquals(2, run("bench", "--suite", "gemm", "--interleaved"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("--interleaved"), err.toString(StandardCharsets.UTF_8));
+        err.reset();
+        assertEquals(2, run("bench", "--suite", "train", "--interleaved", "--works", "mlp,rnn"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("--works"), err.toString(StandardCharsets.UTF_8));
     }
 }

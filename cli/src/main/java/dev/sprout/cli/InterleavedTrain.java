@@ -1,0 +1,181 @@
+package dev.sprout.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The train suite measured as alternating batches ({@code sprout bench --suite train --interleaved}): a Sprout worker
+ * process (dev.sprout.bench.TrainWorker) and a PyTorch worker process (benchmarks/peers/torch_train_worker.py) stay
+ * alive, and the controller asks them in turn for a batch of about half a second of steps of the same work, in the
+ * order S P, P S, S P, ... Each pair of batches is measured within about a second, so its ratio does not see the
+ * drift of this shared machine's speed between a JMH run and a peer run minutes later; the row's ratio is the
+ * median of the pair ratios. Thread CPU time per step on both sides (the workers run one thread; the idle worker
+ * uses none, checked: the JVM's CPU between its batches was 0 ms in the median gap).
+ */
+final class InterleavedTrain {
+    private InterleavedTrain() {
+    }
+
+    /** One side: runs {@code steps} steps of {@code work}, returns thread CPU ms per step. */
+    interface Worker extends AutoCloseable {
+        double run(String work, int steps) throws IOException;
+
+        String description();
+
+        @Override
+        void close() throws IOException;
+    }
+
+    /**
+     * Measures each work with {@code pairs} alternating pairs of batches and appends one row per work to
+     * {@code rows} (as {@link BenchReport#interleavedTrainRow}).
+     *
+     * @param batchMs the target length of one batch (its step count is set from a calibration batch)
+     */
+    static void measure(Worker sprout, Worker peer, String backend, List<String> works, int pairs, double batchMs,
+                        ArrayNode rows, PrintStream log) throws IOException {
+        for (String work : works) {
+            // setup and first steps (JIT, caches), then a calibration batch of each
+            sprout.run(work, 2);
+            peer.run(work, 2);
+            double s0 = sprout.run(work, 3), p0 = peer.run(work, 3);
+            int steps = (int) Math.max(1, Math.round(batchMs / Math.max(1e-3, Math.max(s0, p0))));
+            sprout.run(work, 2 * steps);
+            peer.run(work, steps);
+            double[] s = new double[pairs], p = new double[pairs];
+            for (int r = 0; r < pairs; r++) {
+                if (r % 2 == 0) {
+                    s[r] = sprout.run(work, steps);
+                    p[r] = peer.run(work, steps);
+                } else {
+                    p[r] = peer.run(work, steps);
+                    s[r] = sprout.run(work, steps);
+                }
+                if (log != null) {
+                    log.printf(java.util.Locale.ROOT, "bench: %s pair %d/%d: sprout %.2f ms, torch %.2f ms per step (%d steps each), ratio %.3f%n",
+                            work, r + 1, pairs, s[r], p[r], steps, s[r] / p[r]);
+                }
+            }
+            BenchReport.interleavedTrainRow(rows, work, backend, s, p, steps);
+        }
+    }
+
+    /** A worker process speaking the line protocol of TrainWorker / torch_train_worker.py. */
+    static final class ProcessWorker implements Worker {
+        private final Process process;
+        private final BufferedReader in;
+        private final Writer out;
+        private final Path stderr;
+        private final String description;
+        private final String name;
+
+        ProcessWorker(String name, Path dir, List<String> cmd, Map<String, String> env) throws IOException {
+            this.name = name;
+            this.stderr = Files.createTempFile("sprout-" + name + "-worker", ".log");
+            ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
+                    .redirectError(ProcessBuilder.Redirect.to(stderr.toFile()));
+            pb.environment().remove("OPENBLAS_CORETYPE");
+            pb.environment().remove("OPENBLAS_L2_SIZE");
+            pb.environment().putAll(env);
+            process = pb.start();
+            in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+            out = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+            String first = readLine();
+            if (!first.startsWith("ready")) {
+                throw new IOException(name + " worker did not start: '" + first + "'" + stderrTail());
+            }
+            description = first.substring(5).trim();
+        }
+
+        private String readLine() throws IOException {
+            String l = in.readLine();
+            if (l == null) {
+                throw new IOException(name + " worker exited (" + cmdExit() + ")" + stderrTail());
+            }
+            return l;
+        }
+
+        private String cmdExit() {
+            try {
+                return process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS) ? "exit " + process.exitValue() : "still running";
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return "interrupted";
+            }
+        }
+
+        private String stderrTail() {
+            try {
+                List<String> lines = Files.readAllLines(stderr);
+                return lines.isEmpty() ? "" : "; its stderr ends: " + String.join(" | ",
+                        lines.subList(Math.max(0, lines.size() - 5), lines.size()));
+            } catch (IOException e) {
+                return "";
+            }
+        }
+
+        @Override
+        public double run(String work, int steps) throws IOException {
+            out.write(work + " " + steps + "\n");
+            out.flush();
+            String l = readLine();
+            return parseReply(name, l);
+        }
+
+        @Override
+        public String description() {
+            return description;
+        }
+
+        @Override
+        public void close() throws IOException {
+            out.close();
+            try {
+                if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                process.destroyForcibly();
+            }
+            Files.deleteIfExists(stderr);
+        }
+    }
+
+    /** The CPU ms per step of an {@code ok <cpu> <wall>} reply; an error reply or anything else is an exception. */
+    static double parseReply(String worker, String line) throws IOException {
+        String[] f = line.trim().split("\\s+");
+        if (f.length >= 2 && f[0].equals("ok")) {
+            try {
+                double v = Double.parseDouble(f[1]);
+                if (v > 0 && Double.isFinite(v)) {
+                    return v;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+        }
+        throw new IOException(worker + " worker: " + (f[0].equals("error") ? line.trim().substring(5).trim() : "unexpected reply '" + line + "'"));
+    }
+
+    /** Both worker commands for this tree (the Sprout worker on {@code jar}, the peer with /usr/bin/python3). */
+    static List<List<String>> commands(Path root, Path jar, String backend) {
+        List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "-Xss8m", "-cp", jar.toString(), "dev.sprout.bench.TrainWorker", backend));
+        List<String> torch = List.of(Bench.PYTHON, root.resolve("benchmarks/peers/torch_train_worker.py").toString());
+        return List.of(java, torch);
+    }
+}
