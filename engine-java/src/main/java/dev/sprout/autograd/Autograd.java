@@ -30,6 +30,8 @@ public final class Autograd {
 
     private static final ThreadLocal<boolean[]> RECORDING = ThreadLocal.withInitial(() -> new boolean[] {true});
     private static final ThreadLocal<boolean[]> CHECKED = ThreadLocal.withInitial(() -> new boolean[] {false});
+    /** The leaves whose first-pass gradient {@link #hvp} only differentiates (their values are never read). */
+    private static final ThreadLocal<Map<Tensor, Boolean>> VALUE_UNUSED = new ThreadLocal<>();
     /** Set while {@link #backward} computes leaf gradients: backward rules may then use storage kept by clearGrad. */
     private static final ThreadLocal<boolean[]> REUSE_LEAF_GRADS = ThreadLocal.withInitial(() -> new boolean[] {false});
     /** The op whose backward rule is running, named by checked mode's messages. */
@@ -51,6 +53,18 @@ public final class Autograd {
 
     public static boolean isChecked() {
         return CHECKED.get()[0];
+    }
+
+    /**
+     * Whether the gradient being built for {@code leaf} is only differentiated again, its value never read: true
+     * inside {@link #hvp}'s first pass for its parameters (the second pass seeds the directions into the gradient's
+     * graph, whose backward rules need their inputs, not the gradient's own value). A backward rule that produces
+     * such a leaf's gradient as the last product of a chain may then record the product without computing it
+     * ({@link Ops#linear}).
+     */
+    public static boolean gradientValueUnused(Tensor leaf) {
+        Map<Tensor, Boolean> m = VALUE_UNUSED.get();
+        return m != null && m.containsKey(leaf);
     }
 
     /**
@@ -258,7 +272,19 @@ public final class Autograd {
             if (loss.numel() != 1) {
                 throw new IllegalArgumentException("hvp: the function must return one element, got " + loss.describe());
             }
-            Tensor[] g = grad(new Tensor[] {loss}, null, leaves, true);
+            Tensor[] g;
+            Map<Tensor, Boolean> unused = new IdentityHashMap<>();
+            for (Tensor l : leaves) {
+                unused.put(l, Boolean.TRUE);
+            }
+            Map<Tensor, Boolean> outer = VALUE_UNUSED.get();
+            VALUE_UNUSED.set(unused);
+            try {
+                // the values of g are never read below: only its graph is differentiated
+                g = grad(new Tensor[] {loss}, null, leaves, true);
+            } finally {
+                VALUE_UNUSED.set(outer);
+            }
             // H v = d/dp <g(p), v> = sum_i J_{g_i}^T v_i: the second pass is a vector-Jacobian product seeded with the
             // directions themselves, so no inner-product node is built (its forward and backward are two passes
             // over every parameter, a quarter of the non-gemm time of an MLP's HVP)

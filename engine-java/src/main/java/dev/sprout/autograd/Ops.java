@@ -220,14 +220,29 @@ public final class Ops {
      * sums; the gemm kernels read either layout without copying.
      */
     public static Tensor matmul(Tensor a, Tensor b) {
-        Tensor out = Kernels.matmul(a, b);
-        return record("matmul", out, g -> new Tensor[] {
+        return record("matmul", Kernels.matmul(a, b), matmulBackward(a, b), a, b);
+    }
+
+    /**
+     * A recorded product {@code a @ b} whose value is not computed (zeros stand in): for a gradient that is only
+     * differentiated again, never read, as a leaf's first-pass gradient inside {@link Autograd#hvp} (matmul's backward
+     * rule needs its inputs, not its output). Two-dimensional operands.
+     */
+    static Tensor matmulValueUnused(Tensor a, Tensor b) {
+        if (a.rank() != 2 || b.rank() != 2 || a.dim(1) != b.dim(0)) {
+            throw new ShapeException("matmul: " + a.describe() + " @ " + b.describe());
+        }
+        return record("matmul", Tensor.zeros(a.dtype(), a.dim(0), b.dim(1)), matmulBackward(a, b), a, b);
+    }
+
+    private static Node.Backward matmulBackward(Tensor a, Tensor b) {
+        return g -> new Tensor[] {
                 a.requiresGrad() ? (transposedLayout(a)
                         ? transpose(sumTo(matmul(b, transpose(g, -1, -2)), swapLast(a.shape())), -1, -2)
                         : sumTo(matmul(g, transpose(b, -1, -2)), a.shape())) : null,
                 b.requiresGrad() ? (transposedLayout(b)
                         ? transpose(sumTo(matmul(transpose(g, -1, -2), a), swapLast(b.shape())), -1, -2)
-                        : sumTo(matmul(transpose(a, -1, -2), g), b.shape())) : null}, a, b);
+                        : sumTo(matmul(transpose(a, -1, -2), g), b.shape())) : null};
     }
 
     /**
@@ -239,7 +254,9 @@ public final class Ops {
      * of {@code g} -- the products and sums of {@code matmul(x, W^T) + b}. Inside a first-order
      * {@link Autograd#backward} the weight gradient is written into the storage that {@link Tensor#clearGrad()}
      * (an optimizer's zeroGrad) kept, when W is a leaf with such storage: no fresh weight-sized buffer per step.
-     * With {@code createGraph} the rule is built from recorded ops, so it can be differentiated again.
+     * With {@code createGraph} the rule is built from recorded ops, so it can be differentiated again; inside
+     * {@link Autograd#hvp}, whose first-pass gradients are only differentiated, the value of {@code dW} is not
+     * computed (a weight-sized product per layer saved; see {@link Autograd#gradientValueUnused}).
      */
     public static Tensor linear(Tensor x, Tensor w, Tensor b) {
         if (x.rank() != 2 || w.rank() != 2 || x.dim(1) != w.dim(1)
@@ -257,7 +274,9 @@ public final class Ops {
                 Tensor gt = transpose(g, 0, 1);
                 Tensor into = !Autograd.isRecording() && Autograd.reusingLeafGradients() && w.isLeaf()
                         ? w.takeSpareGrad() : null;
-                gw = into != null ? Kernels.matmul(gt, x, null, into) : matmul(gt, x);
+                gw = into != null ? Kernels.matmul(gt, x, null, into)
+                        : Autograd.isRecording() && Autograd.gradientValueUnused(w) ? matmulValueUnused(gt, x)
+                        : matmul(gt, x);
             }
             Tensor gb = b != null && b.requiresGrad() ? sumTo(g, b.shape()) : null;
             return b == null ? new Tensor[] {gx, gw} : new Tensor[] {gx, gw, gb};

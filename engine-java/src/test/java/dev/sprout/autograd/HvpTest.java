@@ -175,6 +175,51 @@ class HvpTest {
         assertEquals(false, id.storage() == dir.storage());
     }
 
+    /**
+     * Dense layers inside {@link Autograd#hvp} record their weight gradients without computing them (the values are
+     * never read): H v of a two-layer ReLU/tanh network with a shared weight against the gradient of the inner product
+     * built from real first-pass gradients; and Autograd.grad with createGraph outside hvp still returns the values.
+     */
+    @Test
+    void denseLayerHvpSkipsOnlyUnreadGradientValues() {
+        Rng r = new Rng(23);
+        Tensor xs = f64(r, 6, 5), w1 = f64(r, 4, 5), b1 = f64(r, 4), w2 = f64(r, 4, 4), w3 = f64(r, 3, 4);
+        Function<Tensor[], Tensor> f = p -> {
+            Tensor h = Ops.linear(xs, p[0], p[1]).relu();
+            Tensor h2 = Ops.linear(h, p[2], null).tanh();
+            h2 = Ops.linear(h2, p[2], null).tanh(); // p[2] used twice
+            return Ops.linear(h2, p[3], null).mul(Ops.linear(h2, p[3], null)).sum();
+        };
+        Tensor[] params = {w1, b1, w2, w3};
+        Tensor[] v = {f64(r, 4, 5), f64(r, 4), f64(r, 4, 4), f64(r, 3, 4)};
+        Tensor[] hv = Autograd.hvp(f, params, v);
+        Tensor[] leaves = new Tensor[params.length];
+        for (int i = 0; i < params.length; i++) {
+            leaves[i] = params[i].detach().requiresGrad(true);
+        }
+        Tensor[] ref;
+        try (Autograd.Scope s = Autograd.enableGrad()) {
+            Tensor[] g = Autograd.grad(new Tensor[] {f.apply(leaves)}, null, leaves, true);
+            // outside hvp the first-pass gradients are real: compare with a first-order pass
+            Tensor[] g1 = Autograd.grad(f.apply(leaves), leaves, false);
+            for (int k = 0; k < g.length; k++) {
+                for (int i = 0; i < g[k].numel(); i++) {
+                    assertEquals(g1[k].getFlat(i), g[k].getFlat(i), 1e-12 * Math.max(1, Math.abs(g1[k].getFlat(i))),
+                            "createGraph gradient " + k + "[" + i + "]");
+                }
+            }
+            Tensor dot = Ops.dot(g[0], v[0]).add(Ops.dot(g[1], v[1])).add(Ops.dot(g[2], v[2])).add(Ops.dot(g[3], v[3]));
+            ref = Autograd.grad(new Tensor[] {dot}, null, leaves, false);
+        }
+        for (int k = 0; k < params.length; k++) {
+            for (int i = 0; i < ref[k].numel(); i++) {
+                assertEquals(ref[k].getFlat(i), hv[k].getFlat(i), 1e-12 * Math.max(1, Math.abs(ref[k].getFlat(i))),
+                        "H v of param " + k + "[" + i + "]");
+            }
+        }
+        assertEquals(false, Autograd.gradientValueUnused(w1), "the hvp-only mode ends with hvp");
+    }
+
     @Test
     void hvpRejectsMismatchedDirections() {
         Tensor x = Tensor.zeros(DType.F64, 3);
