@@ -588,7 +588,8 @@ final class BenchReport {
                     fmt(v) + unit, row.path("peer").isNull() ? "-" : row.path("peer").asText(),
                     pv.isNull() || pv.isMissingNode() ? "-" : fmt(pv) + unit,
                     row.path("ratio").isNull() ? "-" : String.format(Locale.ROOT, "%.2f%s", row.path("ratio").asDouble(),
-                            ms ? " (time)" : "") + roundRange(row), cpu));
+                            !ms ? "" : row.path("impl").asText().endsWith("(interleaved)") ? " (CPU time)" : " (time)")
+                            + roundRange(row), cpu));
         }
         return sb.toString();
     }
@@ -605,7 +606,9 @@ final class BenchReport {
                 n++;
             }
         }
-        return rr.size() < 2 || n == 0 ? "" : String.format(Locale.ROOT, " [%.2f..%.2f, %d rounds]", lo, hi, rr.size());
+        boolean pairs = row.path("impl").asText().endsWith("(interleaved)");
+        return rr.size() < 2 || n == 0 ? "" : String.format(Locale.ROOT, " [%.2f..%.2f, %d %s]", lo, hi, rr.size(),
+                pairs ? "pairs" : "rounds");
     }
 
     private static String fmt(JsonNode v) {

@@ -177,6 +177,10 @@ class BenchCommandTest {
         assertEquals(5, row.path("round_ratios").size());
         assertEquals(0.9, row.path("round_ratios").get(1).asDouble(), EPS);
         assertEquals(25, row.path("steps_per_batch").asInt());
+        com.fasterxml.jackson.databind.node.ObjectNode summary = BenchReport.JSON.createObjectNode();
+        summary.set("rows", rows);
+        String table = BenchReport.table(summary);
+        assertTrue(table.contains("| 0.80 (CPU time) [0.50..1.00, 5 pairs] |"), table);
         assertThrows(IllegalArgumentException.class, () -> BenchReport.interleavedTrainRow(rows, "mlp", "native",
                 new double[] {1}, new double[] {1, 2}, 1));
     }
