@@ -423,34 +423,41 @@ final class BenchReport {
 
     /**
      * A train row from alternating batches ({@link InterleavedTrain}): {@code sprout[i]} and {@code peer[i]} are the
-     * thread-CPU ms per step of pair i. {@code ms}/{@code peer_ms} (and their cpu_ twins: the same figures) are
-     * medians, {@code ratio} the median of the pair ratios, {@code round_ratios} the pair ratios in order, and
-     * {@code ratio_q1}/{@code ratio_q3} their quartiles.
+     * {thread CPU ms, wall ms} per step of pair i. {@code ms}/{@code peer_ms} are wall-time medians and {@code ratio}
+     * the median of the wall-time pair ratios (as JMH's time), {@code cpu_ms}/{@code peer_cpu_ms}/{@code cpu_ratio}
+     * the same by CPU time; {@code round_ratios} lists the wall-time pair ratios in order, {@code ratio_q1}/{@code
+     * ratio_q3} are their quartiles.
      */
-    static ObjectNode interleavedTrainRow(ArrayNode rows, String work, String backend, double[] sprout, double[] peer,
+    static ObjectNode interleavedTrainRow(ArrayNode rows, String work, String backend, double[][] sprout, double[][] peer,
                                           int stepsPerBatch) {
         if (sprout.length != peer.length || sprout.length == 0) {
             throw new IllegalArgumentException("interleaved " + work + ": " + sprout.length + " Sprout batches vs "
                     + peer.length + " peer batches");
         }
-        double[] ratios = new double[sprout.length];
-        for (int i = 0; i < ratios.length; i++) {
-            ratios[i] = sprout[i] / peer[i];
+        int n = sprout.length;
+        double[] wall = new double[n], cpu = new double[n], sw = new double[n], pw = new double[n], sc = new double[n],
+                pc = new double[n];
+        for (int i = 0; i < n; i++) {
+            sc[i] = sprout[i][0];
+            sw[i] = sprout[i][1];
+            pc[i] = peer[i][0];
+            pw[i] = peer[i][1];
+            wall[i] = sw[i] / pw[i];
+            cpu[i] = sc[i] / pc[i];
         }
-        double ms = median(sprout), peerMs = median(peer);
-        ObjectNode row = timeRow(rows, trainKernel(work), "sprout-" + backend + " (interleaved)", 128, 1, ms,
-                "torch (1 thread)", peerMs);
-        putOrNull(row, "ratio", median(ratios));
-        putOrNull(row, "cpu_ms", ms);
-        putOrNull(row, "peer_cpu_ms", peerMs);
-        putOrNull(row, "cpu_ratio", median(ratios));
-        double[] sorted = ratios.clone();
+        ObjectNode row = timeRow(rows, trainKernel(work), "sprout-" + backend + " (interleaved)", 128, 1, median(sw),
+                "torch (1 thread)", median(pw));
+        putOrNull(row, "ratio", median(wall));
+        putOrNull(row, "cpu_ms", median(sc));
+        putOrNull(row, "peer_cpu_ms", median(pc));
+        putOrNull(row, "cpu_ratio", median(cpu));
+        double[] sorted = wall.clone();
         Arrays.sort(sorted);
         putOrNull(row, "ratio_q1", quantile(sorted, 0.25));
         putOrNull(row, "ratio_q3", quantile(sorted, 0.75));
         row.put("steps_per_batch", stepsPerBatch);
         ArrayNode rr = row.putArray("round_ratios");
-        for (double r : ratios) {
+        for (double r : wall) {
             rr.add(round(r));
         }
         return row;
@@ -588,7 +595,7 @@ final class BenchReport {
                     fmt(v) + unit, row.path("peer").isNull() ? "-" : row.path("peer").asText(),
                     pv.isNull() || pv.isMissingNode() ? "-" : fmt(pv) + unit,
                     row.path("ratio").isNull() ? "-" : String.format(Locale.ROOT, "%.2f%s", row.path("ratio").asDouble(),
-                            !ms ? "" : row.path("impl").asText().endsWith("(interleaved)") ? " (CPU time)" : " (time)")
+                            ms ? " (time)" : "")
                             + roundRange(row), cpu));
         }
         return sb.toString();

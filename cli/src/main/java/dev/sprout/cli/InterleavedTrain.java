@@ -22,16 +22,16 @@ import java.util.Map;
  * alive, and the controller asks them in turn for a batch of about half a second of steps of the same work, in the
  * order S P, P S, S P, ... Each pair of batches is measured within about a second, so its ratio does not see the
  * drift of this shared machine's speed between a JMH run and a peer run minutes later; the row's ratio is the
- * median of the pair ratios. Thread CPU time per step on both sides (the workers run one thread; the idle worker
- * uses none, checked: the JVM's CPU between its batches was 0 ms in the median gap).
+ * median of the pair ratios, by wall time as JMH measures (and by thread CPU time as well: both workers run one
+ * thread; the idle worker uses none, checked: the JVM's CPU between its batches was 0 ms in the median gap).
  */
 final class InterleavedTrain {
     private InterleavedTrain() {
     }
 
-    /** One side: runs {@code steps} steps of {@code work}, returns thread CPU ms per step. */
+    /** One side: runs {@code steps} steps of {@code work}, returns {thread CPU ms, wall ms} per step. */
     interface Worker extends AutoCloseable {
-        double run(String work, int steps) throws IOException;
+        double[] run(String work, int steps) throws IOException;
 
         String description();
 
@@ -51,11 +51,11 @@ final class InterleavedTrain {
             // setup and first steps (JIT, caches), then a calibration batch of each
             sprout.run(work, 2);
             peer.run(work, 2);
-            double s0 = sprout.run(work, 3), p0 = peer.run(work, 3);
+            double s0 = sprout.run(work, 3)[1], p0 = peer.run(work, 3)[1];
             int steps = (int) Math.max(1, Math.round(batchMs / Math.max(1e-3, Math.max(s0, p0))));
             sprout.run(work, 2 * steps);
             peer.run(work, steps);
-            double[] s = new double[pairs], p = new double[pairs];
+            double[][] s = new double[pairs][], p = new double[pairs][];
             for (int r = 0; r < pairs; r++) {
                 if (r % 2 == 0) {
                     s[r] = sprout.run(work, steps);
@@ -65,8 +65,8 @@ final class InterleavedTrain {
                     s[r] = sprout.run(work, steps);
                 }
                 if (log != null) {
-                    log.printf(java.util.Locale.ROOT, "bench: %s pair %d/%d: sprout %.2f ms, torch %.2f ms per step (%d steps each), ratio %.3f%n",
-                            work, r + 1, pairs, s[r], p[r], steps, s[r] / p[r]);
+                    log.printf(java.util.Locale.ROOT, "bench: %s pair %d/%d: sprout %.2f ms, torch %.2f ms per step (wall; %d steps each), ratio %.3f%n",
+                            work, r + 1, pairs, s[r][1], p[r][1], steps, s[r][1] / p[r][1]);
                 }
             }
             BenchReport.interleavedTrainRow(rows, work, backend, s, p, steps);
@@ -128,7 +128,7 @@ final class InterleavedTrain {
         }
 
         @Override
-        public double run(String work, int steps) throws IOException {
+        public double[] run(String work, int steps) throws IOException {
             out.write(work + " " + steps + "\n");
             out.flush();
             String l = readLine();
@@ -155,14 +155,14 @@ final class InterleavedTrain {
         }
     }
 
-    /** The CPU ms per step of an {@code ok <cpu> <wall>} reply; an error reply or anything else is an exception. */
-    static double parseReply(String worker, String line) throws IOException {
+    /** {thread CPU ms, wall ms} per step of an {@code ok <cpu> <wall>} reply; an error reply or anything else throws. */
+    static double[] parseReply(String worker, String line) throws IOException {
         String[] f = line.trim().split("\\s+");
-        if (f.length >= 2 && f[0].equals("ok")) {
+        if (f.length >= 3 && f[0].equals("ok")) {
             try {
-                double v = Double.parseDouble(f[1]);
-                if (v > 0 && Double.isFinite(v)) {
-                    return v;
+                double cpu = Double.parseDouble(f[1]), wall = Double.parseDouble(f[2]);
+                if (cpu > 0 && wall > 0 && Double.isFinite(cpu) && Double.isFinite(wall)) {
+                    return new double[] {cpu, wall};
                 }
             } catch (NumberFormatException e) {
                 // reported below

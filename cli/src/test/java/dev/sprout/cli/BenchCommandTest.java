@@ -164,7 +164,8 @@ class BenchCommandTest {
     @Test
     void interleavedRowsAreMediansOfPairRatios() {
         com.fasterxml.jackson.databind.node.ArrayNode rows = BenchReport.JSON.createArrayNode();
-        double[] sp = {10, 18, 30, 12, 16}, pe = {20, 20, 30, 15, 32};
+        // wall times per step (CPU times are 90 % of them on Sprout's side, equal on the peer's)
+        double[][] sp = {{9, 10}, {16.2, 18}, {27, 30}, {10.8, 12}, {14.4, 16}}, pe = {{20, 20}, {20, 20}, {30, 30}, {15, 15}, {32, 32}};
         JsonNode row = BenchReport.interleavedTrainRow(rows, "mlp", "native", sp, pe, 25);
         assertEquals("sprout-native (interleaved)", row.path("impl").asText());
         assertEquals("mlp 784-1024-1024-10 sgd step b128", row.path("kernel").asText());
@@ -177,12 +178,15 @@ class BenchCommandTest {
         assertEquals(5, row.path("round_ratios").size());
         assertEquals(0.9, row.path("round_ratios").get(1).asDouble(), EPS);
         assertEquals(25, row.path("steps_per_batch").asInt());
+        assertEquals(14.4, row.path("cpu_ms").asDouble(), EPS);
+        assertEquals(20.0, row.path("peer_cpu_ms").asDouble(), EPS);
+        assertEquals(0.72, row.path("cpu_ratio").asDouble(), EPS);
         com.fasterxml.jackson.databind.node.ObjectNode summary = BenchReport.JSON.createObjectNode();
         summary.set("rows", rows);
         String table = BenchReport.table(summary);
-        assertTrue(table.contains("| 0.80 (CPU time) [0.50..1.00, 5 pairs] |"), table);
+        assertTrue(table.contains("| 0.80 (time) [0.50..1.00, 5 pairs] |"), table);
         assertThrows(IllegalArgumentException.class, () -> BenchReport.interleavedTrainRow(rows, "mlp", "native",
-                new double[] {1}, new double[] {1, 2}, 1));
+                new double[][] {{1, 1}}, new double[][] {{1, 1}, {2, 2}}, 1));
     }
 
     /** A scripted worker: answers from a list and records the calls. */
@@ -199,9 +203,10 @@ class BenchCommandTest {
         }
 
         @Override
-        public double run(String work, int steps) {
+        public double[] run(String work, int steps) {
             calls.add(name + ":" + work + ":" + steps);
-            return reply.applyAsDouble(n++);
+            double v = reply.applyAsDouble(n++);
+            return new double[] {v, v};
         }
 
         @Override
@@ -231,7 +236,9 @@ class BenchCommandTest {
 
     @Test
     void workerRepliesAreParsedAndErrorsNamed() throws IOException {
-        assertEquals(12.5, InterleavedTrain.parseReply("torch", "ok 12.5 13.0"), EPS);
+        assertEquals(12.5, InterleavedTrain.parseReply("torch", "ok 12.5 13.0")[0], EPS);
+        assertEquals(13.0, InterleavedTrain.parseReply("torch", "ok 12.5 13.0")[1], EPS);
+        assertThrows(IOException.class, () -> InterleavedTrain.parseReply("sprout", "ok 12.5"));
         IOException e = assertThrows(IOException.class, () -> InterleavedTrain.parseReply("torch", "error work must be mlp"));
         assertTrue(e.getMessage().equals("torch worker: work must be mlp"), e.getMessage());
         e = assertThrows(IOException.class, () -> InterleavedTrain.parseReply("sprout", "hello"));
