@@ -27,32 +27,30 @@ def mlp_model():
                                torch.nn.ReLU(), torch.nn.Linear(1024, 10))
 
 
+def sgd_step(model, x, y, lossf):
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        lossf(model(x), y).backward()
+        opt.step()
+    return step
+
+
 def make(work):
     lossf = torch.nn.CrossEntropyLoss()
     if work == "mlp":
         model = mlp_model()
-        opt = torch.optim.SGD(model.parameters(), lr=0.01)
         x = torch.randn(B, 784); y = torch.randint(0, 10, (B,))
-
-        def step():
-            opt.zero_grad(set_to_none=True)
-            lossf(model(x), y).backward()
-            opt.step()
-        return step
+        return sgd_step(model, x, y, lossf)
     if work == "cnn":
         torch.manual_seed(0)
         model = torch.nn.Sequential(
             torch.nn.Conv2d(1, 32, 3, padding=1), torch.nn.ReLU(),
             torch.nn.Conv2d(32, 64, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
             torch.nn.Flatten(), torch.nn.Linear(64 * 14 * 14, 10))
-        opt = torch.optim.SGD(model.parameters(), lr=0.01)
         x = torch.randn(B, 1, 28, 28); y = torch.randint(0, 10, (B,))
-
-        def step():
-            opt.zero_grad(set_to_none=True)
-            lossf(model(x), y).backward()
-            opt.step()
-        return step
+        return sgd_step(model, x, y, lossf)
     if work == "hvp":
         model = mlp_model()
         params = list(model.parameters())

@@ -180,15 +180,7 @@ final class Bench implements Callable<Integer> {
         if (!Files.isExecutable(Path.of(PYTHON))) {
             throw new IllegalStateException("--interleaved needs " + PYTHON + " with Debian's python3-torch");
         }
-        Map<String, String> peerEnv = new java.util.HashMap<>(Map.of("OMP_NUM_THREADS", "1", "OPENBLAS_NUM_THREADS", "1",
-                "MKL_NUM_THREADS", "1"));
-        Path sys = Path.of(SYSTEM_BLAS);
-        boolean sysIsOpenBlas = Files.exists(sys) && sys.toRealPath().toString().toLowerCase(java.util.Locale.ROOT).contains("openblas");
-        if (!sysIsOpenBlas && !peerSystemBlas) {
-            Path dir = peerBlas(root, jar);
-            String old = System.getenv("LD_LIBRARY_PATH");
-            peerEnv.put("LD_LIBRARY_PATH", dir + (old == null || old.isEmpty() ? "" : ":" + old));
-        }
+        Map<String, String> peerEnv = peerEnv(root, jar, peerSystemBlas, o);
         List<List<String>> cmds = InterleavedTrain.commands(root, jar, "native");
         String loadBefore = load();
         o.println("bench: interleaved train, " + pairs + " pairs per work of " + workList + "   (load " + loadBefore + ")");
@@ -249,19 +241,9 @@ final class Bench implements Callable<Integer> {
         cmd.addAll(s.torchSections());
         StringBuilder out = new StringBuilder();
         // one thread: OMP/OPENBLAS/MKL_NUM_THREADS are read at load; quick: fewer, shorter samples (REPS, MIN_T, WARM)
-        Map<String, String> env = new java.util.HashMap<>(Map.of("OMP_NUM_THREADS", "1", "OPENBLAS_NUM_THREADS", "1",
-                "MKL_NUM_THREADS", "1"));
+        Map<String, String> env = peerEnv(root, jar, systemBlas, o);
         if (quick) {
             env.putAll(Map.of("REPS", "3", "MIN_T", "0.2", "WARM", "0.3"));
-        }
-        Path sys = Path.of(SYSTEM_BLAS);
-        boolean sysIsOpenBlas = Files.exists(sys) && sys.toRealPath().toString().toLowerCase(java.util.Locale.ROOT).contains("openblas");
-        if (!sysIsOpenBlas && !systemBlas) {
-            Path dir = peerBlas(root, jar);
-            String old = System.getenv("LD_LIBRARY_PATH");
-            env.put("LD_LIBRARY_PATH", dir + (old == null || old.isEmpty() ? "" : ":" + old));
-            o.println("bench: " + SYSTEM_BLAS + " is not OpenBLAS (" + (Files.exists(sys) ? sys.toRealPath() : "missing")
-                    + "): the peer runs on the benchmarks' OpenBLAS from " + dir + " (--peer-system-blas to keep the system's)");
         }
         o.println("bench: peer: " + String.join(" ", cmd) + "   (load " + load() + ")");
         int rc = exec(root, cmd, out, o, env);
@@ -273,6 +255,26 @@ final class Bench implements Callable<Integer> {
     }
 
     static final String SYSTEM_BLAS = "/usr/lib/x86_64-linux-gnu/libblas.so.3";
+
+    /**
+     * The PyTorch peer's environment: one thread (OMP/OPENBLAS/MKL_NUM_THREADS are read at load) and, when the
+     * system's {@code libblas.so.3} is not OpenBLAS and {@code systemBlas} is false, the benchmarks' OpenBLAS first on
+     * LD_LIBRARY_PATH (said on {@code o}).
+     */
+    static Map<String, String> peerEnv(Path root, Path jar, boolean systemBlas, PrintStream o) throws IOException {
+        Map<String, String> env = new java.util.HashMap<>(Map.of("OMP_NUM_THREADS", "1", "OPENBLAS_NUM_THREADS", "1",
+                "MKL_NUM_THREADS", "1"));
+        Path sys = Path.of(SYSTEM_BLAS);
+        boolean sysIsOpenBlas = Files.exists(sys) && sys.toRealPath().toString().toLowerCase(java.util.Locale.ROOT).contains("openblas");
+        if (!sysIsOpenBlas && !systemBlas) {
+            Path dir = peerBlas(root, jar);
+            String old = System.getenv("LD_LIBRARY_PATH");
+            env.put("LD_LIBRARY_PATH", dir + (old == null || old.isEmpty() ? "" : ":" + old));
+            o.println("bench: " + SYSTEM_BLAS + " is not OpenBLAS (" + (Files.exists(sys) ? sys.toRealPath() : "missing")
+                    + "): the peer runs on the benchmarks' OpenBLAS from " + dir + " (--peer-system-blas to keep the system's)");
+        }
+        return env;
+    }
 
     /**
      * A directory with the benchmarks jar's OpenBLAS (bytedeco 0.3.31, the in-run peer of gemm/eigh/complex) and the
