@@ -67,6 +67,10 @@ final class Bench implements Callable<Integer> {
     @Option(names = "--works", description = "with --interleaved: which of mlp, cnn, hvp (default mlp,cnn,hvp)")
     String works = "mlp,cnn,hvp";
 
+    @Option(names = "--cpu", description = "with --interleaved: the CPU both workers are pinned to (taskset; default 0, "
+            + "-1: not pinned)")
+    int cpu = 0;
+
     @Option(names = "--no-peer", description = "skip the PyTorch peer")
     boolean noPeer;
 
@@ -176,14 +180,21 @@ final class Bench implements Callable<Integer> {
     }
 
     /** The train suite as alternating batches of two live workers ({@link InterleavedTrain}). */
-    private int interleaved(Path root, Path jar, List<String> workList, int pairs, PrintStream o) throws IOException {
+    private int interleaved(Path root, Path jar, List<String> workList, int pairs, PrintStream o)
+            throws IOException, InterruptedException {
         if (!Files.isExecutable(Path.of(PYTHON))) {
             throw new IllegalStateException("--interleaved needs " + PYTHON + " with Debian's python3-torch");
         }
         Map<String, String> peerEnv = peerEnv(root, jar, peerSystemBlas, o);
-        List<List<String>> cmds = InterleavedTrain.commands(root, jar, "native");
+        int pinTo = cpu;
+        if (pinTo >= 0 && exec(root, List.of("taskset", "-c", Integer.toString(pinTo), "true"), new StringBuilder(), null) != 0) {
+            o.println("bench: taskset cannot pin to CPU " + pinTo + " here: the workers run unpinned");
+            pinTo = -1;
+        }
+        List<List<String>> cmds = InterleavedTrain.commands(root, jar, "native", pinTo);
         String loadBefore = load();
-        o.println("bench: interleaved train, " + pairs + " pairs per work of " + workList + "   (load " + loadBefore + ")");
+        o.println("bench: interleaved train, " + pairs + " pairs per work of " + workList
+                + (pinTo >= 0 ? ", both workers on CPU " + pinTo : ", workers not pinned") + "   (load " + loadBefore + ")");
         com.fasterxml.jackson.databind.node.ArrayNode rows = BenchReport.JSON.createArrayNode();
         String sproutDesc, peerDesc;
         try (InterleavedTrain.ProcessWorker sw = new InterleavedTrain.ProcessWorker("sprout", root, cmds.get(0), Map.of());
@@ -192,7 +203,7 @@ final class Bench implements Callable<Integer> {
             peerDesc = pw.description();
             o.println("bench: sprout worker: " + sproutDesc);
             o.println("bench: torch worker: " + peerDesc);
-            InterleavedTrain.measure(sw, pw, "native", workList, pairs, 500, rows, o);
+            InterleavedTrain.measure(sw, pw, "native", workList, pairs, 500, 10_000, rows, o);
         }
         ObjectNode summary = BenchReport.JSON.createObjectNode();
         summary.put("suite", "train");
@@ -200,12 +211,14 @@ final class Bench implements Callable<Integer> {
         machine.put("load_before", loadBefore);
         machine.put("load_after", load());
         machine.put("sprout_worker", sproutDesc);
+        machine.put("workers_cpu", pinTo >= 0 ? Integer.toString(pinTo) : "not pinned");
         machine.put("peer", peerDesc);
         summary.set("machine", BenchReport.JSON.valueToTree(machine));
         summary.put("interleaved", true);
         summary.put("rounds", pairs);
         summary.set("rows", rows);
-        summary.put("command", "sprout bench --suite train --interleaved --rounds " + pairs + " --works " + String.join(",", workList));
+        summary.put("command", "sprout bench --suite train --interleaved --rounds " + pairs + " --works " + String.join(",", workList)
+                + " --cpu " + pinTo);
         Path dest = outFile != null ? outFile : root.resolve("benchmarks/target/bench-train-interleaved-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".json");
         if (dest.toAbsolutePath().getParent() != null) {

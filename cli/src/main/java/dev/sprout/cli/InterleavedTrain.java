@@ -46,14 +46,17 @@ final class InterleavedTrain {
      * @param batchMs the target length of one batch (its step count is set from a calibration batch)
      */
     static void measure(Worker sprout, Worker peer, String backend, List<String> works, int pairs, double batchMs,
-                        ArrayNode rows, PrintStream log) throws IOException {
+                        double warmMs, ArrayNode rows, PrintStream log) throws IOException {
         for (String work : works) {
-            // setup and first steps (JIT, caches), then a calibration batch of each
+            // setup and first steps, then a calibration batch of each
             sprout.run(work, 2);
             peer.run(work, 2);
             double s0 = sprout.run(work, 3)[1], p0 = peer.run(work, 3)[1];
             int steps = (int) Math.max(1, Math.round(batchMs / Math.max(1e-3, Math.max(s0, p0))));
-            sprout.run(work, 2 * steps);
+            // warm-up by time: the JVM's compilers still work ~10 s into a run whose steps take milliseconds (a method
+            // called a few times per step reaches C2 late); measured batches should not share the CPU with them
+            int warmSteps = (int) Math.max(steps, Math.round(warmMs / Math.max(1e-3, s0)));
+            sprout.run(work, warmSteps);
             peer.run(work, steps);
             double[][] s = new double[pairs][], p = new double[pairs][];
             for (int r = 0; r < pairs; r++) {
@@ -172,10 +175,19 @@ final class InterleavedTrain {
     }
 
     /** Both worker commands for this tree (the Sprout worker on {@code jar}, the peer with /usr/bin/python3). */
-    static List<List<String>> commands(Path root, Path jar, String backend) {
-        List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+    /**
+     * Both worker commands for this tree (the Sprout worker on {@code jar}, the peer with /usr/bin/python3), each
+     * prefixed with {@code taskset -c cpu} when {@code cpu >= 0}: both on the same CPU, so they run on the same
+     * hardware thread and each side's background work (the JVM's compiler and GC threads, anything of the peer's)
+     * takes its time from its own batches' wall time.
+     */
+    static List<List<String>> commands(Path root, Path jar, String backend, int cpu) {
+        List<String> pin = cpu >= 0 ? List.of("taskset", "-c", Integer.toString(cpu)) : List.of();
+        List<String> java = new ArrayList<>(pin);
+        java.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "-Xss8m", "-cp", jar.toString(), "dev.sprout.bench.TrainWorker", backend));
-        List<String> torch = List.of(Bench.PYTHON, root.resolve("benchmarks/peers/torch_train_worker.py").toString());
+        List<String> torch = new ArrayList<>(pin);
+        torch.addAll(List.of(Bench.PYTHON, root.resolve("benchmarks/peers/torch_train_worker.py").toString()));
         return List.of(java, torch);
     }
 }

@@ -225,13 +225,26 @@ class BenchCommandTest {
         // Sprout 8 ms per step, the peer 10 ms: a 500 ms batch is 50 steps (the slower side sets it)
         FakeWorker s = new FakeWorker("s", calls, i -> 8.0), p = new FakeWorker("p", calls, i -> 10.0);
         com.fasterxml.jackson.databind.node.ArrayNode rows = BenchReport.JSON.createArrayNode();
-        InterleavedTrain.measure(s, p, "native", java.util.List.of("hvp"), 4, 500, rows, null);
-        // setup (2 steps each), calibration (3 each), warm-up (2x and 1x the batch), then S P, P S, S P, P S
-        assertEquals(java.util.List.of("s:hvp:2", "p:hvp:2", "s:hvp:3", "p:hvp:3", "s:hvp:100", "p:hvp:50",
+        InterleavedTrain.measure(s, p, "native", java.util.List.of("hvp"), 4, 500, 2000, rows, null);
+        // setup (2 steps each), calibration (3 each), warm-up (Sprout 2 s at 8 ms = 250 steps; the peer one batch),
+        // then S P, P S, S P, P S
+        assertEquals(java.util.List.of("s:hvp:2", "p:hvp:2", "s:hvp:3", "p:hvp:3", "s:hvp:250", "p:hvp:50",
                 "s:hvp:50", "p:hvp:50", "p:hvp:50", "s:hvp:50", "s:hvp:50", "p:hvp:50", "p:hvp:50", "s:hvp:50"), calls);
         assertEquals(1, rows.size());
         assertEquals(0.8, rows.get(0).path("ratio").asDouble(), EPS);
         assertEquals("mlp 784-1024-1024-10 loss hvp b128", rows.get(0).path("kernel").asText());
+    }
+
+    @Test
+    void workersArePinnedToOneCpuWhenAsked() {
+        java.nio.file.Path root = java.nio.file.Path.of("/r"), jar = java.nio.file.Path.of("/r/b.jar");
+        var pinned = InterleavedTrain.commands(root, jar, "native", 1);
+        assertEquals(java.util.List.of("taskset", "-c", "1"), pinned.get(0).subList(0, 3));
+        assertEquals(java.util.List.of("taskset", "-c", "1"), pinned.get(1).subList(0, 3));
+        assertTrue(pinned.get(0).contains("dev.sprout.bench.TrainWorker") && pinned.get(1).get(4).endsWith("torch_train_worker.py"),
+                pinned.toString());
+        var free = InterleavedTrain.commands(root, jar, "native", -1);
+        assertFalse(free.get(0).contains("taskset") || free.get(1).contains("taskset"), free.toString());
     }
 
     @Test
