@@ -193,29 +193,6 @@ public final class CudaBackend implements Backend {
 
     // ------------------------------------------------------------------------------------------ pointwise
 
-    // The optimizers' per-step passes over host arrays (finite check, SGD update): memory-bound, so a device round
-    // trip would only add transfers; the host backend (native when present) runs them.
-
-    @Override
-    public boolean allFinite(float[] a, int off, int n) {
-        return host.allFinite(a, off, n);
-    }
-
-    @Override
-    public boolean allFinite(double[] a, int off, int n) {
-        return host.allFinite(a, off, n);
-    }
-
-    @Override
-    public void axpy(int n, float alpha, float[] x, int xOff, float[] y, int yOff) {
-        host.axpy(n, alpha, x, xOff, y, yOff);
-    }
-
-    @Override
-    public void axpy(int n, double alpha, double[] x, int xOff, double[] y, int yOff) {
-        host.axpy(n, alpha, x, xOff, y, yOff);
-    }
-
     private static void checkActivation(Activation f, int order, int xLen, int xOff, int yLen, int yOff, int n) {
         Checks.notNull("activation", "f", f);
         if (order < 0 || order > Activation.MAX_ORDER) {
