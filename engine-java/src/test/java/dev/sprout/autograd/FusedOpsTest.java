@@ -5,6 +5,7 @@ import dev.sprout.nn.Pool2d;
 import dev.sprout.tensor.DType;
 import dev.sprout.tensor.Rng;
 import dev.sprout.tensor.Tensor;
+import dev.sprout.testing.Tol;
 import org.junit.jupiter.api.Test;
 
 import java.util.function.Function;
@@ -45,23 +46,15 @@ class FusedOpsTest {
         return Ops.activation(x.mul(a), f, 0, beta).mul(gate.reshape(perChannel(new double[3], x.dtype(), x.rank()).shape().toArray()));
     }
 
-    private static void assertClose(Tensor want, Tensor got, double tol, String what) {
-        assertEquals(want.shape(), got.shape(), what);
-        double[] w = want.toDoubleArray(), g = got.toDoubleArray();
-        for (int i = 0; i < w.length; i++) {
-            assertEquals(w[i], g[i], tol * (1 + Math.abs(w[i])), what + " at " + i);
-        }
-    }
-
     /** Values and gradients of {@code sum(R * f(xs))} of the fused op and its reference agree. */
     private static void compare(Tensor[] xs, Function<Tensor[], Tensor> fused, Function<Tensor[], Tensor> ref, double tol) {
         Tensor[] a = leaves(xs), b = leaves(xs);
         Tensor of = fused.apply(a), or = ref.apply(b);
-        assertClose(or, of, tol, "value");
+        Tol.assertClose(or, of, tol, "value");
         Tensor weights = Tensor.randn(new Rng(99), of.dtype(), 1.0, of.shape().toArray());
         Tensor[] ga = Autograd.grad(of.mul(weights).sum(), a, false), gb = Autograd.grad(or.mul(weights).sum(), b, false);
         for (int i = 0; i < xs.length; i++) {
-            assertClose(gb[i], ga[i], tol * 10, "gradient " + i);
+            Tol.assertClose(gb[i], ga[i], tol * 10, "gradient " + i);
         }
     }
 
@@ -106,7 +99,7 @@ class FusedOpsTest {
                 Tensor w = Tensor.randn(new Rng(9), dt, 1.0, 2, 3, 5);
                 Tensor[] ga = Autograd.grad(of.add(gn).mul(w).sum(), a, false), gb = Autograd.grad(or.add(gr).mul(w).sum(), b, false);
                 for (int i = 0; i < 3; i++) {
-                    assertClose(gb[i], ga[i], dt == DType.F64 ? 1e-11 : 1e-4, "gradient " + i);
+                    Tol.assertClose(gb[i], ga[i], dt == DType.F64 ? 1e-11 : 1e-4, "gradient " + i);
                 }
             }
         }

@@ -203,19 +203,13 @@ class HvpTest {
             // outside hvp the first-pass gradients are real: compare with a first-order pass
             Tensor[] g1 = Autograd.grad(f.apply(leaves), leaves, false);
             for (int k = 0; k < g.length; k++) {
-                for (int i = 0; i < g[k].numel(); i++) {
-                    assertEquals(g1[k].getFlat(i), g[k].getFlat(i), 1e-12 * Math.max(1, Math.abs(g1[k].getFlat(i))),
-                            "createGraph gradient " + k + "[" + i + "]");
-                }
+                Tol.assertClose(g1[k], g[k], Tol.F64, "createGraph gradient " + k);
             }
             Tensor dot = Ops.dot(g[0], v[0]).add(Ops.dot(g[1], v[1])).add(Ops.dot(g[2], v[2])).add(Ops.dot(g[3], v[3]));
             ref = Autograd.grad(new Tensor[] {dot}, null, leaves, false);
         }
         for (int k = 0; k < params.length; k++) {
-            for (int i = 0; i < ref[k].numel(); i++) {
-                assertEquals(ref[k].getFlat(i), hv[k].getFlat(i), 1e-12 * Math.max(1, Math.abs(ref[k].getFlat(i))),
-                        "H v of param " + k + "[" + i + "]");
-            }
+            Tol.assertClose(ref[k], hv[k], Tol.F64, "H v of param " + k);
         }
         assertEquals(false, Autograd.gradientValueUnused(w1), "the hvp-only mode ends with hvp");
     }

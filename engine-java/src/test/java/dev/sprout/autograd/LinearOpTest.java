@@ -32,14 +32,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class LinearOpTest {
 
-    private static void assertClose(Tensor expected, Tensor actual, double tol, String what) {
-        assertEquals(expected.shape(), actual.shape(), what + ": shape");
-        for (int i = 0; i < expected.numel(); i++) {
-            double e = expected.getFlat(i), a = actual.getFlat(i);
-            assertEquals(e, a, tol * Math.max(1, Math.abs(e)), what + "[" + i + "]");
-        }
-    }
-
     @Test
     void forwardMatchesProductPlusBias() {
         Rng r = new Rng(1);
@@ -48,8 +40,8 @@ class LinearOpTest {
             // k = 300 > one KC block of the native gemm: the bias is accumulated across several blocks
             Tensor x = Tensor.randn(r, dt, 1.0, 37, 300), w = Tensor.randn(r, dt, 1.0, 19, 300), b = Tensor.randn(r, dt, 1.0, 19);
             try (Autograd.Scope s = Autograd.noGrad()) {
-                assertClose(x.matmul(w.transpose(0, 1)).add(b), Ops.linear(x, w, b), tol, dt + " with bias");
-                assertClose(x.matmul(w.transpose(0, 1)), Ops.linear(x, w, null), tol, dt + " without bias");
+                Tol.assertClose(x.matmul(w.transpose(0, 1)).add(b), Ops.linear(x, w, b), tol, dt + " with bias");
+                Tol.assertClose(x.matmul(w.transpose(0, 1)), Ops.linear(x, w, null), tol, dt + " without bias");
             }
         }
     }
@@ -64,7 +56,7 @@ class LinearOpTest {
         Tensor[] fused = Autograd.grad(Ops.linear(x, w, b).mul(c).sum(), new Tensor[] {x, w, b}, false);
         Tensor[] plain = Autograd.grad(x.matmul(w.transpose(0, 1)).add(b).mul(c).sum(), new Tensor[] {x, w, b}, false);
         for (int i = 0; i < 3; i++) {
-            assertClose(plain[i], fused[i], Tol.F64, "gradient " + i);
+            Tol.assertClose(plain[i], fused[i], Tol.F64, "gradient " + i);
             assertTrue(fused[i].isContiguous(), "gradient " + i + " contiguous");
         }
     }
@@ -110,7 +102,7 @@ class LinearOpTest {
             }
             // a transposed (non-contiguous) gradient
             Tensor gm = Tensor.randn(r, dt, 1.0, 8, 6).transpose(0, 1), xm = Tensor.randn(r, dt, 1.0, 6, 8);
-            assertClose(gm.mul(Kernels.activation(Activation.RELU, 1, 0, xm)), Ops.reluMask(gm, xm), 0, dt + " strided");
+            Tol.assertClose(gm.mul(Kernels.activation(Activation.RELU, 1, 0, xm)), Ops.reluMask(gm, xm), 0, dt + " strided");
         }
         assertThrows(ShapeException.class, () -> Ops.reluMask(Tensor.randn(r, 3), Tensor.randn(r, 4)));
     }
@@ -143,7 +135,7 @@ class LinearOpTest {
         }
         // without zeroGrad, backward accumulates as always
         Losses.crossEntropy(m.forward(x2), y).backward();
-        assertClose(ref[0].mul(2.0), w0.grad(), Tol.F64, "accumulated");
+        Tol.assertClose(ref[0].mul(2.0), w0.grad(), Tol.F64, "accumulated");
         // setGrad(null) forgets the storage
         w0.setGrad(null);
         Losses.crossEntropy(m.forward(x2), y).backward();
@@ -162,7 +154,7 @@ class LinearOpTest {
         l.zeroGrad();
         // one use's gradient goes into the kept storage, the other's is added to it
         l.forward(l.forward(x)).sum().backward();
-        assertClose(expected, w.grad(), Tol.F64, "shared weight");
+        Tol.assertClose(expected, w.grad(), Tol.F64, "shared weight");
     }
 
     @Test

@@ -53,4 +53,17 @@ public final class Tol {
     public static double f64(int k) {
         return 4 * EPS_F64 * Math.max(1, k);
     }
+
+    /**
+     * Asserts two tensors have the same shape and agree element by element within {@code tol * max(1, |expected|)}
+     * (relative for large values, absolute near zero).
+     */
+    public static void assertClose(dev.sprout.tensor.Tensor expected, dev.sprout.tensor.Tensor actual, double tol,
+                                   String what) {
+        org.junit.jupiter.api.Assertions.assertEquals(expected.shape(), actual.shape(), what + ": shape");
+        double[] e = expected.toDoubleArray(), a = actual.toDoubleArray();
+        for (int i = 0; i < e.length; i++) {
+            org.junit.jupiter.api.Assertions.assertEquals(e[i], a[i], tol * Math.max(1, Math.abs(e[i])), what + "[" + i + "]");
+        }
+    }
 }
