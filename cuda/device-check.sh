@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The CUDA backend's checks on a GPU machine that has no Java and no network. Prepare here with
 # cuda/device-prepare.sh (builds the jars and a small JRE into .device/), carry .device/ there, and run this
-# from the repository root:  bash cuda/device-check.sh [--quick]
+# from the repository root:  bash cuda/device-check.sh [--quick | --tests]  (--tests: part 1 alone)
 # It runs, on the one GPU: (1) the CUDA unit tests and the cross-backend conformance suite (JUnit console
 # launcher), (2) the JMH kernel benchmarks (CudaBenchmark: sgemm n = 1024..8192 SIMT and TF32, 10,000 batched
 # 64x64 eigen-solves, complex solve n = 256..1024), (3) the peers on the same GPU (cuda/device/torch_peers.py:
@@ -25,6 +25,7 @@ timeout $t_tests "$java" --add-modules jdk.incubator.vector -Xss8m -Dsprout.cuda
   --disable-banner > "$out/tests.log" 2>&1
 echo "tests exit $?"; grep -v "^\s*at " "$out/tests.log" | grep -E "✘|MethodSource|=>|Exception|expected|sprout-cuda|\[ .*(tests|containers)" | head -80
 mkdir -p "$out/junit"; cp /tmp/junit/TEST-junit-jupiter.xml "$out/junit/" 2>/dev/null
+[ "$quick" = "--tests" ] && exit 0
 echo "== 2. JMH"
 if [ "$quick" = "--quick" ]; then jmh=(-wi 2 -w 500ms -i 3 -r 500ms -p n=1024,4096 -p solveN=256,1024); else jmh=(); fi
 timeout $t_jmh "$java" --add-modules jdk.incubator.vector -cp "$(cat .device/bench-classpath)" org.openjdk.jmh.Main 'CudaBenchmark' "${jmh[@]}" \
