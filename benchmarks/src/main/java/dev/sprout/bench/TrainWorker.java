@@ -17,7 +17,10 @@ import java.util.Map;
  *
  * <p>Protocol, one line each way: it prints {@code ready <description>}; then for each command {@code <work> <steps>}
  * ({@code work} = mlp, cnn or hvp) it runs that many steps on the calling thread and answers
- * {@code ok <thread CPU ms per step> <wall ms per step>}, or {@code error <message>}; end of input ends it.
+ * {@code ok <thread CPU ms per step> <wall ms per step> <JIT compilation ms during the batch>}, or
+ * {@code error <message>}; end of input ends it. The third figure (the JVM's compiler threads, from
+ * CompilationMXBean) lets the controller warm up until the compilers are done: C2 still compiles methods that run a
+ * few times per step 30-50 s into a run, and with both workers pinned to one CPU that time is taken from the batches.
  * Argument: the backend ({@code native} or {@code java}, one thread).
  */
 public final class TrainWorker {
@@ -30,6 +33,8 @@ public final class TrainWorker {
         // setUp() prints a description line; keep the protocol on its own stream
         System.setOut(new PrintStream(java.io.OutputStream.nullOutputStream()));
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        java.lang.management.CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
         Map<String, TrainBenchmark> works = new HashMap<>();
         CpuClock clock = new CpuClock();
         out.println("ready sprout " + TrainBenchmark.backend(backend).describe());
@@ -52,12 +57,14 @@ public final class TrainWorker {
                     b.setUp();
                     works.put(t[0], b);
                 }
+                long j0 = jitTimed ? jit.getTotalCompilationTime() : 0;
                 long c0 = mx.getCurrentThreadCpuTime(), w0 = System.nanoTime();
                 for (int i = 0; i < steps; i++) {
                     b.step(clock);
                 }
                 double cpu = (mx.getCurrentThreadCpuTime() - c0) / 1e6 / steps, wall = (System.nanoTime() - w0) / 1e6 / steps;
-                out.println("ok " + cpu + " " + wall);
+                long jitMs = jitTimed ? jit.getTotalCompilationTime() - j0 : 0;
+                out.println("ok " + cpu + " " + wall + " " + jitMs);
             } catch (RuntimeException e) {
                 out.println("error " + String.valueOf(e.getMessage()).replace('\n', ' '));
             }

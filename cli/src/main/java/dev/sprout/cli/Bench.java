@@ -203,7 +203,7 @@ final class Bench implements Callable<Integer> {
             peerDesc = pw.description();
             o.println("bench: sprout worker: " + sproutDesc);
             o.println("bench: torch worker: " + peerDesc);
-            InterleavedTrain.measure(sw, pw, "native", workList, pairs, 500, 25_000, rows, o);
+            InterleavedTrain.measure(sw, pw, "native", workList, pairs, 500, 25_000, 5_000, 90_000, rows, o);
         }
         ObjectNode summary = BenchReport.JSON.createObjectNode();
         summary.put("suite", "train");

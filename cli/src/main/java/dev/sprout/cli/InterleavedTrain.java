@@ -29,7 +29,10 @@ final class InterleavedTrain {
     private InterleavedTrain() {
     }
 
-    /** One side: runs {@code steps} steps of {@code work}, returns {thread CPU ms, wall ms} per step. */
+    /**
+     * One side: runs {@code steps} steps of {@code work}, returns {thread CPU ms, wall ms} per step and, as a third
+     * element where the worker reports it, the JIT compilation ms spent during the batch.
+     */
     interface Worker extends AutoCloseable {
         double[] run(String work, int steps) throws IOException;
 
@@ -43,22 +46,36 @@ final class InterleavedTrain {
      * Measures each work with {@code pairs} alternating pairs of batches and appends one row per work to
      * {@code rows} (as {@link BenchReport#interleavedTrainRow}).
      *
+     * <p>Warm-up: Sprout alone, in batches of the measured size, for at least {@code warmMs} and until its JIT has
+     * compiled nothing for {@code quietMs} of batches in a row (the JVM's C2 still compiles methods that run a few
+     * times per step 30-50 s into a run whose steps take milliseconds; with both workers pinned to one CPU that time
+     * would be charged to the measured batches), at most {@code maxWarmMs}. The row records the warm-up's length and
+     * any JIT time left inside the measured batches ({@code sprout_jit_ms}).
+     *
      * @param batchMs the target length of one batch (its step count is set from a calibration batch)
      */
     static void measure(Worker sprout, Worker peer, String backend, List<String> works, int pairs, double batchMs,
-                        double warmMs, ArrayNode rows, PrintStream log) throws IOException {
+                        double warmMs, double quietMs, double maxWarmMs, ArrayNode rows, PrintStream log) throws IOException {
         for (String work : works) {
             // setup and first steps, then a calibration batch of each
             sprout.run(work, 2);
             peer.run(work, 2);
             double s0 = sprout.run(work, 3)[1], p0 = peer.run(work, 3)[1];
             int steps = (int) Math.max(1, Math.round(batchMs / Math.max(1e-3, Math.max(s0, p0))));
-            // warm-up by time: the JVM's compilers still work ~10 s into a run whose steps take milliseconds (a method
-            // called a few times per step reaches C2 late); measured batches should not share the CPU with them
-            int warmSteps = (int) Math.max(steps, Math.round(warmMs / Math.max(1e-3, s0)));
-            sprout.run(work, warmSteps);
+            double warmed = 0, quiet = 0;
+            while (warmed < maxWarmMs && (warmed < warmMs || quiet < quietMs)) {
+                double[] w = sprout.run(work, steps);
+                warmed += w[1] * steps;
+                quiet = jitMs(w) > 0 ? 0 : quiet + w[1] * steps;
+            }
+            if (log != null) {
+                log.printf(java.util.Locale.ROOT, "bench: %s warm-up %.1f s%s%n", work, warmed / 1000,
+                        quiet >= quietMs ? ", JIT quiet for the last " + Math.round(quiet / 1000) + " s"
+                                : ", JIT still compiling at the limit");
+            }
             peer.run(work, steps);
             double[][] s = new double[pairs][], p = new double[pairs][];
+            double jitInPairs = 0;
             for (int r = 0; r < pairs; r++) {
                 if (r % 2 == 0) {
                     s[r] = sprout.run(work, steps);
@@ -67,13 +84,21 @@ final class InterleavedTrain {
                     p[r] = peer.run(work, steps);
                     s[r] = sprout.run(work, steps);
                 }
+                jitInPairs += jitMs(s[r]);
                 if (log != null) {
-                    log.printf(java.util.Locale.ROOT, "bench: %s pair %d/%d: sprout %.2f ms, torch %.2f ms per step (wall; %d steps each), ratio %.3f%n",
-                            work, r + 1, pairs, s[r][1], p[r][1], steps, s[r][1] / p[r][1]);
+                    log.printf(java.util.Locale.ROOT, "bench: %s pair %d/%d: sprout %.2f ms, torch %.2f ms per step (wall; %d steps each), ratio %.3f%s%n",
+                            work, r + 1, pairs, s[r][1], p[r][1], steps, s[r][1] / p[r][1],
+                            jitMs(s[r]) > 0 ? " (Sprout's JIT compiled for " + Math.round(jitMs(s[r])) + " ms)" : "");
                 }
             }
-            BenchReport.interleavedTrainRow(rows, work, backend, s, p, steps);
+            ObjectNode row = BenchReport.interleavedTrainRow(rows, work, backend, s, p, steps);
+            row.put("warmup_s", Math.round(warmed / 100) / 10.0);
+            row.put("sprout_jit_ms", Math.round(jitInPairs));
         }
+    }
+
+    private static double jitMs(double[] reply) {
+        return reply.length > 2 ? reply[2] : 0;
     }
 
     /** A worker process speaking the line protocol of TrainWorker / torch_train_worker.py. */
@@ -158,14 +183,18 @@ final class InterleavedTrain {
         }
     }
 
-    /** {thread CPU ms, wall ms} per step of an {@code ok <cpu> <wall>} reply; an error reply or anything else throws. */
+    /**
+     * {thread CPU ms, wall ms, JIT ms} of an {@code ok <cpu> <wall> [<jit>]} reply (JIT 0 where the worker reports
+     * none, as the PyTorch worker); an error reply or anything else throws.
+     */
     static double[] parseReply(String worker, String line) throws IOException {
         String[] f = line.trim().split("\\s+");
-        if (f.length >= 3 && f[0].equals("ok")) {
+        if (f.length >= 3 && f.length <= 4 && f[0].equals("ok")) {
             try {
                 double cpu = Double.parseDouble(f[1]), wall = Double.parseDouble(f[2]);
-                if (cpu > 0 && wall > 0 && Double.isFinite(cpu) && Double.isFinite(wall)) {
-                    return new double[] {cpu, wall};
+                double jit = f.length == 4 ? Double.parseDouble(f[3]) : 0;
+                if (cpu > 0 && wall > 0 && jit >= 0 && Double.isFinite(cpu) && Double.isFinite(wall) && Double.isFinite(jit)) {
+                    return new double[] {cpu, wall, jit};
                 }
             } catch (NumberFormatException e) {
                 // reported below
@@ -174,7 +203,6 @@ final class InterleavedTrain {
         throw new IOException(worker + " worker: " + (f[0].equals("error") ? line.trim().substring(5).trim() : "unexpected reply '" + line + "'"));
     }
 
-    /** Both worker commands for this tree (the Sprout worker on {@code jar}, the peer with /usr/bin/python3). */
     /**
      * Both worker commands for this tree (the Sprout worker on {@code jar}, the peer with /usr/bin/python3), each
      * prefixed with {@code taskset -c cpu} when {@code cpu >= 0}: both on the same CPU, so they run on the same

@@ -196,17 +196,26 @@ class BenchCommandTest {
         final java.util.function.IntToDoubleFunction reply;
         int n;
 
+        final java.util.function.IntToDoubleFunction jit;
+
         FakeWorker(String name, java.util.List<String> calls, java.util.function.IntToDoubleFunction reply) {
+            this(name, calls, reply, null);
+        }
+
+        FakeWorker(String name, java.util.List<String> calls, java.util.function.IntToDoubleFunction reply,
+                   java.util.function.IntToDoubleFunction jit) {
             this.name = name;
             this.calls = calls;
             this.reply = reply;
+            this.jit = jit;
         }
 
         @Override
         public double[] run(String work, int steps) {
             calls.add(name + ":" + work + ":" + steps);
-            double v = reply.applyAsDouble(n++);
-            return new double[] {v, v};
+            int i = n++;
+            double v = reply.applyAsDouble(i);
+            return jit == null ? new double[] {v, v} : new double[] {v, v, jit.applyAsDouble(i)};
         }
 
         @Override
@@ -225,14 +234,39 @@ class BenchCommandTest {
         // Sprout 8 ms per step, the peer 10 ms: a 500 ms batch is 50 steps (the slower side sets it)
         FakeWorker s = new FakeWorker("s", calls, i -> 8.0), p = new FakeWorker("p", calls, i -> 10.0);
         com.fasterxml.jackson.databind.node.ArrayNode rows = BenchReport.JSON.createArrayNode();
-        InterleavedTrain.measure(s, p, "native", java.util.List.of("hvp"), 4, 500, 2000, rows, null);
-        // setup (2 steps each), calibration (3 each), warm-up (Sprout 2 s at 8 ms = 250 steps; the peer one batch),
-        // then S P, P S, S P, P S
-        assertEquals(java.util.List.of("s:hvp:2", "p:hvp:2", "s:hvp:3", "p:hvp:3", "s:hvp:250", "p:hvp:50",
-                "s:hvp:50", "p:hvp:50", "p:hvp:50", "s:hvp:50", "s:hvp:50", "p:hvp:50", "p:hvp:50", "s:hvp:50"), calls);
+        InterleavedTrain.measure(s, p, "native", java.util.List.of("hvp"), 4, 500, 1200, 0, 60_000, rows, null);
+        // setup (2 steps each), calibration (3 each), warm-up (Sprout alone in batches of 400 ms until 1.2 s; then
+        // the peer one batch), then S P, P S, S P, P S
+        assertEquals(java.util.List.of("s:hvp:2", "p:hvp:2", "s:hvp:3", "p:hvp:3", "s:hvp:50", "s:hvp:50", "s:hvp:50",
+                "p:hvp:50", "s:hvp:50", "p:hvp:50", "p:hvp:50", "s:hvp:50", "s:hvp:50", "p:hvp:50", "p:hvp:50",
+                "s:hvp:50"), calls);
         assertEquals(1, rows.size());
         assertEquals(0.8, rows.get(0).path("ratio").asDouble(), EPS);
         assertEquals("mlp 784-1024-1024-10 loss hvp b128", rows.get(0).path("kernel").asText());
+        assertEquals(1.2, rows.get(0).path("warmup_s").asDouble(), EPS);
+        assertEquals(0, rows.get(0).path("sprout_jit_ms").asLong());
+    }
+
+    @Test
+    void warmUpLastsUntilTheJitIsQuietAndStopsAtItsLimit() throws IOException {
+        // Sprout's JIT compiles in its first 6 calls (setup, calibration, 4 warm-up batches of 400 ms), then never:
+        // 1.2 s of minimum warm-up is not enough, 0.8 s of quiet batches is needed after the last compilation
+        java.util.List<String> calls = new java.util.ArrayList<>();
+        FakeWorker s = new FakeWorker("s", calls, i -> 8.0, i -> i < 6 ? 30.0 : 0.0), p = new FakeWorker("p", calls, i -> 10.0);
+        com.fasterxml.jackson.databind.node.ArrayNode rows = BenchReport.JSON.createArrayNode();
+        InterleavedTrain.measure(s, p, "native", java.util.List.of("mlp"), 2, 500, 1200, 800, 60_000, rows, null);
+        long warm = calls.stream().filter(c -> c.equals("s:mlp:50")).count() - 2;
+        assertEquals(6, warm, calls.toString()); // 4 compiling batches, then 2 quiet ones (800 ms)
+        assertEquals(2.4, rows.get(0).path("warmup_s").asDouble(), EPS);
+        assertEquals(0, rows.get(0).path("sprout_jit_ms").asLong());
+        // a JIT that never settles: the warm-up stops at its limit and the measured batches' JIT time is reported
+        calls.clear();
+        s = new FakeWorker("s", calls, i -> 8.0, i -> 5.0);
+        p = new FakeWorker("p", calls, i -> 10.0);
+        rows = BenchReport.JSON.createArrayNode();
+        InterleavedTrain.measure(s, p, "native", java.util.List.of("mlp"), 2, 500, 1200, 800, 2000, rows, null);
+        assertEquals(2.0, rows.get(0).path("warmup_s").asDouble(), EPS);
+        assertEquals(10, rows.get(0).path("sprout_jit_ms").asLong());
     }
 
     @Test
@@ -251,6 +285,10 @@ class BenchCommandTest {
     void workerRepliesAreParsedAndErrorsNamed() throws IOException {
         assertEquals(12.5, InterleavedTrain.parseReply("torch", "ok 12.5 13.0")[0], EPS);
         assertEquals(13.0, InterleavedTrain.parseReply("torch", "ok 12.5 13.0")[1], EPS);
+        assertEquals(0.0, InterleavedTrain.parseReply("torch", "ok 12.5 13.0")[2], EPS);
+        assertEquals(42.0, InterleavedTrain.parseReply("sprout", "ok 12.5 13.0 42")[2], EPS);
+        assertThrows(IOException.class, () -> InterleavedTrain.parseReply("sprout", "ok 12.5 13.0 -1"));
+        assertThrows(IOException.class, () -> InterleavedTrain.parseReply("sprout", "ok 12.5 13.0 1 2"));
         assertThrows(IOException.class, () -> InterleavedTrain.parseReply("sprout", "ok 12.5"));
         IOException e = assertThrows(IOException.class, () -> InterleavedTrain.parseReply("torch", "error work must be mlp"));
         assertTrue(e.getMessage().equals("torch worker: work must be mlp"), e.getMessage());
