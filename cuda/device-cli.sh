@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end on a GPU machine without Java: the `sprout` command itself (cli/target/sprout.jar, copied to
 # .device/sprout.jar by `cuda/device-prepare.sh`) with the small JRE. Prints `sprout doctor`, then trains
-# the same MLP for one epoch on each backend (auto must pick cuda) and runs the default `sprout grow`
+# the same MLP for two epochs on each backend (auto must pick cuda) and runs the default `sprout grow`
 # on cuda; writes the results JSON of each run to $OUT.
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -35,6 +35,6 @@ cp "$console" "$lib/junit-platform-console-standalone.jar"
 common=.device/sprout.jar
 echo "$common:$lib/sprout-engine-java-$v-tests.jar:$lib/sprout-cuda-tests.jar:$lib/sprout-conformance-tests.jar" > .device/test-classpath
 echo "$common:$lib/sprout-benchmarks-$v.jar:$lib/jmh-core-1.37.jar:$lib/jopt-simple-5.0.4.jar:$lib/commons-math3-3.6.1.jar" > .device/bench-classpath
-unzip -Z1 .device/sprout.jar dev/sprout/cuda/sprout.fatbin >/dev/null 2>&1 || { echo "device-prepare: the cuda jar has no fatbin (was nvcc found?)" >&2; exit 1; }
+unzip -Z1 .device/sprout.jar dev/sprout/cuda/sprout.fatbin >/dev/null 2>&1 || { echo "device-prepare: .device/sprout.jar has no CUDA fatbin (was nvcc found when cuda was built?)" >&2; exit 1; }
 du -sh .device .device/lib
 echo "ready: carry .device and run: bash cuda/device-check.sh; bash cuda/device-cli.sh"
