@@ -38,9 +38,13 @@ template <> struct GemmBlocking<double> { static constexpr int MR = 6, NV = 2, K
 
 // The MR x NR tile of C at c: C = alpha * (A panel x B panel) + beta * C, valid part mr x nr. The packed A panel
 // has AS values per depth step (AS = the blocking's MR; a kernel for fewer rows, MR < AS, reads the first MR of them).
-template <typename T, int MR, int NV, int AS = MR>
+// CHECK: also fold the stored values into *chk (x * 0 is a signed zero for finite x and NaN otherwise; OR-ing the
+// bits keeps a NaN), from the registers, so a finiteness check of C costs two vector operations per stored register
+// instead of reading C back (reading each tile back from L1 cost 6-9 % of a K = 128 product, 3 % per row panel).
+template <typename T, int MR, int NV, int AS = MR, bool CHECK = false>
 static inline __attribute__((always_inline)) void gemmMicro(long kc, const T* __restrict a, const T* __restrict b,
-                                                            T* c, long ldc, T alpha, T beta, int mr, int nr) {
+                                                            T* c, long ldc, T alpha, T beta, int mr, int nr,
+                                                            typename Vec<T>::V* chk = nullptr) {
     typedef Vec<T> VT;
     typedef typename VT::V V;
     constexpr int L = VT::L, NR = NV * L;
@@ -65,29 +69,40 @@ static inline __attribute__((always_inline)) void gemmMicro(long kc, const T* __
     }
     V va = VT::set1(alpha);
     if (mr == MR && nr == NR) {
+        V z = VT::zero(), ck = z;
         if (beta == T(0)) {
 #pragma GCC unroll 16
             for (int i = 0; i < MR; i++) {
 #pragma GCC unroll 4
-                for (int v = 0; v < NV; v++) VT::store(c + i * ldc + v * L, VT::mul(va, acc[i][v]));
+                for (int v = 0; v < NV; v++) {
+                    V x = VT::mul(va, acc[i][v]);
+                    VT::store(c + i * ldc + v * L, x);
+                    if (CHECK) ck = VT::bitOr(ck, VT::mul(x, z));
+                }
             }
         } else if (beta == T(1)) {
 #pragma GCC unroll 16
             for (int i = 0; i < MR; i++) {
 #pragma GCC unroll 4
-                for (int v = 0; v < NV; v++)
-                    VT::store(c + i * ldc + v * L, VT::fma(va, acc[i][v], VT::load(c + i * ldc + v * L)));
+                for (int v = 0; v < NV; v++) {
+                    V x = VT::fma(va, acc[i][v], VT::load(c + i * ldc + v * L));
+                    VT::store(c + i * ldc + v * L, x);
+                    if (CHECK) ck = VT::bitOr(ck, VT::mul(x, z));
+                }
             }
         } else {
             V vb = VT::set1(beta);
 #pragma GCC unroll 16
             for (int i = 0; i < MR; i++) {
 #pragma GCC unroll 4
-                for (int v = 0; v < NV; v++)
-                    VT::store(c + i * ldc + v * L,
-                              VT::fma(va, acc[i][v], VT::mul(vb, VT::load(c + i * ldc + v * L))));
+                for (int v = 0; v < NV; v++) {
+                    V x = VT::fma(va, acc[i][v], VT::mul(vb, VT::load(c + i * ldc + v * L)));
+                    VT::store(c + i * ldc + v * L, x);
+                    if (CHECK) ck = VT::bitOr(ck, VT::mul(x, z));
+                }
             }
         }
+        if (CHECK) *chk = VT::bitOr(*chk, ck);
         return;
     }
     alignas(64) T tmp[MR * NR];
@@ -96,6 +111,7 @@ static inline __attribute__((always_inline)) void gemmMicro(long kc, const T* __
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) VT::store(tmp + i * NR + v * L, VT::mul(va, acc[i][v]));
     }
+    T ck = 0;
     for (int i = 0; i < mr; i++) {
         T* ci = c + i * ldc;
         const T* ti = tmp + i * NR;
@@ -104,20 +120,25 @@ static inline __attribute__((always_inline)) void gemmMicro(long kc, const T* __
         } else {
             for (int j = 0; j < nr; j++) ci[j] = ti[j] + beta * ci[j];
         }
+        if (CHECK) {
+            for (int j = 0; j < nr; j++) ck += ci[j] * T(0);
+        }
     }
+    if (CHECK) *chk = VT::add(*chk, VT::set1(ck));
 }
 
 // The last row panel of a block when it has mr < MR valid rows: the kernel for exactly mr rows (one instance per
 // count), so a partial panel costs its rows, not MR (m = 128 with MR = 14 is 9 full panels and one of 2 rows: the
 // padded kernel spent 9 % of the product on zero rows there).
-template <typename T, int R, int NV, int AS>
-static inline void gemmMicroRows(int mr, long kc, const T* a, const T* b, T* c, long ldc, T alpha, T beta, int nr) {
+template <typename T, int R, int NV, int AS, bool CHECK = false>
+static inline void gemmMicroRows(int mr, long kc, const T* a, const T* b, T* c, long ldc, T alpha, T beta, int nr,
+                                 typename Vec<T>::V* chk = nullptr) {
     if constexpr (R > 0) {
         if (mr == R) {
-            gemmMicro<T, R, NV, AS>(kc, a, b, c, ldc, alpha, beta, R, nr);
+            gemmMicro<T, R, NV, AS, CHECK>(kc, a, b, c, ldc, alpha, beta, R, nr, chk);
             return;
         }
-        gemmMicroRows<T, R - 1, NV, AS>(mr, kc, a, b, c, ldc, alpha, beta, nr);
+        gemmMicroRows<T, R - 1, NV, AS, CHECK>(mr, kc, a, b, c, ldc, alpha, beta, nr, chk);
     }
 }
 
@@ -422,23 +443,51 @@ static void gemmDotNT(long m, long n, long k, T alpha, const T* a, long lda, con
     for (; i < m; i++) gemmDotCols<T, 1, DOT_MAX_N>((int) n, k, a + i * lda, lda, b, ldb, alpha, beta, c + i * ldc, ldc);
 }
 
-// One product, any size.
+// Whether rows x cols of C at c (leading dimension ldc) hold no NaN or infinity.
+template <typename T>
+static bool gemmFiniteBlock(const T* c, long ldc, long rows, long cols) {
+    typedef Vec<T> VT;
+    typedef typename VT::V V;
+    constexpr int L = VT::L;
+    V z = VT::zero(), s0 = z, s1 = z;
+    T tail = 0;
+    for (long i = 0; i < rows; i++) {
+        const T* r = c + i * ldc;
+        long j = 0;
+        for (; j + 2 * L <= cols; j += 2 * L) {
+            s0 = VT::fma(VT::load(r + j), z, s0);
+            s1 = VT::fma(VT::load(r + j + L), z, s1);
+        }
+        for (; j + L <= cols; j += L) s0 = VT::fma(VT::load(r + j), z, s0);
+        for (; j < cols; j++) tail += r[j] * T(0);
+    }
+    T s = VT::sum(VT::add(s0, s1)) + tail;
+    return s == s;
+}
+
+// One product, any size. With bad != null, also sets *bad when the finished C holds a NaN or infinity (never
+// clears it): the packed path folds each tile's values into a check as the last depth block stores them, from the
+// registers (gemmMicro's CHECK), instead of a separate pass over C from L3 or memory (the optimizers' finiteness
+// check of a weight gradient); the other paths (small products) read C back at the end.
 template <typename T>
 static void gemmOne(bool ta, bool tb, long m, long n, long k, T alpha, const T* a, long lda, const T* b, long ldb,
-                    T beta, T* c, long ldc) {
+                    T beta, T* c, long ldc, bool* bad = nullptr) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0 || alpha == T(0)) {
         gemmScale(m, n, beta, c, ldc);
+        if (bad && !*bad && !gemmFiniteBlock(c, ldc, m, n)) *bad = true;
         return;
     }
     typedef GemmBlocking<T> G;
     constexpr int MR = G::MR, NR = G::NV * Vec<T>::L, KC = G::KC, NC = G::NC;
     if (!ta && tb && n <= DOT_MAX_N && k >= 2 * Vec<T>::L) {
         gemmDotNT<T>(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        if (bad && !*bad && !gemmFiniteBlock(c, ldc, m, n)) *bad = true;
         return;
     }
     if (G::DIRECT && !tb && k <= KC && (double) m * n * k <= DIRECT_MAX_MNK) {
         gemmDirect<T>(ta, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        if (bad && !*bad && !gemmFiniteBlock(c, ldc, m, n)) *bad = true;
         return;
     }
     const long MC = (long) MR * G::MCP;
@@ -448,11 +497,13 @@ static void gemmOne(bool ta, bool tb, long m, long n, long k, T alpha, const T* 
     GemmScratch<T>& s = GemmScratch<T>::local();
     T* pa = s.a.reserve((size_t) mcMax * kcMax);
     T* pb = s.b.reserve((size_t) kcMax * ncMax);
+    typename Vec<T>::V chk = Vec<T>::zero();
     for (long ic = 0; ic < m; ic += MC) {
         long mc = std::min<long>(MC, m - ic);
         for (long pc = 0; pc < k; pc += KC) {
             long kc = std::min<long>(KC, k - pc);
             T betaHere = pc == 0 ? beta : T(1);
+            bool checkHere = bad != nullptr && pc + kc >= k;
             gemmPackA<T, MR>(ta, a, lda, ic, mc, pc, kc, pa);
             for (long jc = 0; jc < n; jc += NC) {
                 long nc = std::min<long>(NC, n - jc);
@@ -461,7 +512,13 @@ static void gemmOne(bool ta, bool tb, long m, long n, long k, T alpha, const T* 
                     int mr = (int) std::min<long>(MR, mc - ir);
                     const T* ap = pa + ir * kc;
                     T* crow = c + (ic + ir) * ldc + jc;
-                    if (mr == MR) {
+                    if (mr == MR && checkHere) {
+                        for (long jr = 0; jr < nc; jr += NR) {
+                            int nr = (int) std::min<long>(NR, nc - jr);
+                            gemmMicro<T, MR, G::NV, MR, true>(kc, ap, pb + jr * kc, crow + jr, ldc, alpha, betaHere,
+                                                               mr, nr, &chk);
+                        }
+                    } else if (mr == MR) {
                         for (long jr = 0; jr < nc; jr += NR) {
                             int nr = (int) std::min<long>(NR, nc - jr);
                             gemmMicro<T, MR, G::NV>(kc, ap, pb + jr * kc, crow + jr, ldc, alpha, betaHere, mr, nr);
@@ -469,21 +526,32 @@ static void gemmOne(bool ta, bool tb, long m, long n, long k, T alpha, const T* 
                     } else {
                         for (long jr = 0; jr < nc; jr += NR) {
                             int nr = (int) std::min<long>(NR, nc - jr);
-                            gemmMicroRows<T, MR - 1, G::NV, MR>(mr, kc, ap, pb + jr * kc, crow + jr, ldc, alpha,
-                                                                 betaHere, nr);
+                            if (checkHere) {
+                                gemmMicroRows<T, MR - 1, G::NV, MR, true>(mr, kc, ap, pb + jr * kc, crow + jr, ldc,
+                                                                           alpha, betaHere, nr, &chk);
+                            } else {
+                                gemmMicroRows<T, MR - 1, G::NV, MR>(mr, kc, ap, pb + jr * kc, crow + jr, ldc, alpha,
+                                                                     betaHere, nr);
+                            }
                         }
                     }
                 }
             }
         }
     }
+    if (bad) {
+        typename Vec<T>::T s = Vec<T>::sum(chk);
+        if (s != s) *bad = true;
+    }
 }
 
 template <typename T>
 static void gemmBatch(bool ta, bool tb, int m, int n, int k, T alpha, const T* a, int lda, long long strideA,
-                      const T* b, int ldb, long long strideB, T beta, T* c, int ldc, long long strideC, int batch) {
+                      const T* b, int ldb, long long strideB, T beta, T* c, int ldc, long long strideC, int batch,
+                      bool* bad = nullptr) {
     for (int i = 0; i < batch; i++) {
-        gemmOne<T>(ta, tb, m, n, k, alpha, a + i * strideA, lda, b + i * strideB, ldb, beta, c + i * strideC, ldc);
+        gemmOne<T>(ta, tb, m, n, k, alpha, a + i * strideA, lda, b + i * strideB, ldb, beta, c + i * strideC, ldc,
+                   bad);
     }
 }
 

@@ -22,6 +22,7 @@ struct Vec<float> {
     static inline V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
     static inline V mul(V a, V b) { return _mm512_mul_ps(a, b); }
     static inline V add(V a, V b) { return _mm512_add_ps(a, b); }
+    static inline V bitOr(V a, V b) { return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(a), _mm512_castps_si512(b))); }
     static inline T sum(V a) { return _mm512_reduce_add_ps(a); }
     static inline V loadPart(const T* p, int n) { return _mm512_maskz_loadu_ps((__mmask16) ((1u << n) - 1), p); }
     static inline void storePart(T* p, V v, int n) { _mm512_mask_storeu_ps(p, (__mmask16) ((1u << n) - 1), v); }
@@ -38,6 +39,7 @@ struct Vec<double> {
     static inline V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
     static inline V mul(V a, V b) { return _mm512_mul_pd(a, b); }
     static inline V add(V a, V b) { return _mm512_add_pd(a, b); }
+    static inline V bitOr(V a, V b) { return _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(a), _mm512_castpd_si512(b))); }
     static inline T sum(V a) { return _mm512_reduce_add_pd(a); }
     static inline V loadPart(const T* p, int n) { return _mm512_maskz_loadu_pd((__mmask8) ((1u << n) - 1), p); }
     static inline void storePart(T* p, V v, int n) { _mm512_mask_storeu_pd(p, (__mmask8) ((1u << n) - 1), v); }
@@ -56,6 +58,7 @@ struct Vec<float> {
     static inline V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
     static inline V mul(V a, V b) { return _mm256_mul_ps(a, b); }
     static inline V add(V a, V b) { return _mm256_add_ps(a, b); }
+    static inline V bitOr(V a, V b) { return _mm256_or_ps(a, b); }
     static inline T sum(V a) {
         __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
         s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -80,6 +83,7 @@ struct Vec<double> {
     static inline V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
     static inline V mul(V a, V b) { return _mm256_mul_pd(a, b); }
     static inline V add(V a, V b) { return _mm256_add_pd(a, b); }
+    static inline V bitOr(V a, V b) { return _mm256_or_pd(a, b); }
     static inline T sum(V a) {
         __m128d s = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
         return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));

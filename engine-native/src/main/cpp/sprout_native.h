@@ -145,6 +145,26 @@ inline void dgemm(int isa, int ta, int tb, int m, int n, int k, double alpha, co
                                            strideB, beta, c + cOff, ldc, strideC, batch));
 }
 
+// sgemm / dgemm that also tell whether every element of C they wrote is finite (true: no NaN, no infinity),
+// checked block by block while the product still has it in cache (gemm.h, gemmOne).
+inline bool sgemmFinite(int isa, int ta, int tb, int m, int n, int k, float alpha, const float* a, long long aOff,
+                        int lda, long long strideA, const float* b, long long bOff, int ldb, long long strideB,
+                        float beta, float* c, long long cOff, int ldc, long long strideC, int batch) {
+    bool bad = false;
+    SPROUT_DISPATCH(isa, gemmBatch<float>(ta != 0, tb != 0, m, n, k, alpha, a + aOff, lda, strideA, b + bOff, ldb,
+                                          strideB, beta, c + cOff, ldc, strideC, batch, &bad));
+    return !bad;
+}
+
+inline bool dgemmFinite(int isa, int ta, int tb, int m, int n, int k, double alpha, const double* a, long long aOff,
+                        int lda, long long strideA, const double* b, long long bOff, int ldb, long long strideB,
+                        double beta, double* c, long long cOff, int ldc, long long strideC, int batch) {
+    bool bad = false;
+    SPROUT_DISPATCH(isa, gemmBatch<double>(ta != 0, tb != 0, m, n, k, alpha, a + aOff, lda, strideA, b + bOff, ldb,
+                                           strideB, beta, c + cOff, ldc, strideC, batch, &bad));
+    return !bad;
+}
+
 inline void cgemm(int isa, int ta, int tb, int m, int n, int k, float alphaRe, float alphaIm, const float* a,
                   long long aOff, int lda, long long strideA, const float* b, long long bOff, int ldb,
                   long long strideB, float betaRe, float betaIm, float* c, long long cOff, int ldc, long long strideC,

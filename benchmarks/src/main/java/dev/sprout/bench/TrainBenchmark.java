@@ -38,7 +38,9 @@ import java.util.concurrent.TimeUnit;
  * {@code mlp}, {@code cnn} and {@code hvp} sections of {@code shared/peers/torch_cpu.py}:
  * <ul>
  *   <li>{@code mlp}: one SGD step (zero grad, forward, cross-entropy, backward, update; lr 0.01, no momentum) of the
- *       MLP 784-1024-1024-10 (ReLU) on a batch of 128;</li>
+ *       MLP 784-1024-1024-10 (ReLU) on a batch of 128; backward and update through {@link
+ *       dev.sprout.optim.Optimizer#minimize}, as the trainer runs them (the step's finiteness check of the weight
+ *       gradients done inside the products that make them);</li>
  *   <li>{@code cnn}: one SGD step of conv3x3(1-32, pad 1) + ReLU + conv3x3(32-64, pad 1) + ReLU + maxpool 2 + flatten +
  *       linear(64*14*14 - 10), batch 128 of 1x28x28 (no batch norm: torch_cpu.py's model has none);</li>
  *   <li>{@code hvp}: one Hessian-vector product of the MLP's cross-entropy loss with respect to all its parameters
@@ -141,8 +143,7 @@ public class TrainBenchmark {
         }
         opt.zeroGrad();
         Tensor loss = Losses.crossEntropy(model.forward(x), y);
-        Autograd.backward(loss);
-        opt.step();
+        opt.minimize(loss);
         return loss;
     }
 

@@ -5,9 +5,11 @@ import dev.sprout.tensor.Tensor;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -34,6 +36,8 @@ public final class Autograd {
     private static final ThreadLocal<Map<Tensor, Boolean>> VALUE_UNUSED = new ThreadLocal<>();
     /** Set while {@link #backward} computes leaf gradients: backward rules may then use storage kept by clearGrad. */
     private static final ThreadLocal<boolean[]> REUSE_LEAF_GRADS = ThreadLocal.withInitial(() -> new boolean[] {false});
+    /** While {@link #backwardProvingFinite} runs: the gradient tensors its rules proved finite as they wrote them. */
+    private static final ThreadLocal<Set<Tensor>> PROVEN_FINITE = new ThreadLocal<>();
     /** The op whose backward rule is running, named by checked mode's messages. */
     private static final ThreadLocal<String> IN_BACKWARD = new ThreadLocal<>();
 
@@ -76,6 +80,23 @@ public final class Autograd {
         return REUSE_LEAF_GRADS.get()[0];
     }
 
+    /**
+     * Engine use, from a backward rule: {@code g}, a gradient the rule has just written whole (a fresh tensor or the
+     * storage {@link Tensor#takeSpareGrad()} handed out), holds no NaN or infinity, as the product that wrote it
+     * checked ({@link Kernels#matmulFinite}). Noted only while {@link #backwardProvingFinite} runs; otherwise a no-op.
+     */
+    public static void provenFinite(Tensor g) {
+        Set<Tensor> proven = PROVEN_FINITE.get();
+        if (proven != null) {
+            proven.add(g);
+        }
+    }
+
+    /** Whether a backward rule's {@link #provenFinite} is being listened to (so a rule may skip a check it cannot use). */
+    public static boolean provingFinite() {
+        return PROVEN_FINITE.get() != null;
+    }
+
     /** Turns gradient recording off until the scope closes. */
     public static Scope noGrad() {
         return setFlag(RECORDING.get(), false);
@@ -99,6 +120,30 @@ public final class Autograd {
 
     /** Back-propagates a scalar into the {@code grad} of every leaf that requires it (accumulating). */
     public static void backward(Tensor loss) {
+        backward(loss, null);
+    }
+
+    /**
+     * {@link #backward(Tensor)}, and returns the leaves (by identity) whose gradient this call wrote whole and proved
+     * finite while writing it: the linear layers' weight gradients, checked by the product that makes them
+     * ({@link Kernels#matmulFinite}; the native backend checks each block while it is in cache). A leaf that already
+     * had a gradient (this call added to it), or whose gradient came from several uses or from a rule that proves
+     * nothing, is not in the set. The proof is about the values as this call left them: it is for a caller that reads
+     * the gradients right after, with nothing in between that could write them ({@code Optimizer.minimize}), and lets
+     * it skip its own pass over them.
+     */
+    public static Set<Tensor> backwardProvingFinite(Tensor loss) {
+        Set<Tensor> proven = Collections.newSetFromMap(new IdentityHashMap<>());
+        Set<Tensor> outer = PROVEN_FINITE.get();
+        PROVEN_FINITE.set(proven);
+        try {
+            return backward(loss, proven);
+        } finally {
+            PROVEN_FINITE.set(outer);
+        }
+    }
+
+    private static Set<Tensor> backward(Tensor loss, Set<Tensor> proven) {
         if (loss.numel() != 1) {
             throw new IllegalArgumentException("backward: needs a one-element output, got " + loss.describe()
                     + "; use grad(outputs, gradOutputs, ...) for others");
@@ -114,17 +159,22 @@ public final class Autograd {
             }
         }
         Tensor[] gs = grad(new Tensor[] {loss}, null, leaves.toArray(new Tensor[0]), false, true);
+        Set<Tensor> provenLeaves = Collections.newSetFromMap(new IdentityHashMap<>());
         try (Scope s = noGrad()) {
             for (int i = 0; i < gs.length; i++) {
                 Tensor leaf = leaves.get(i);
                 Tensor g = gs[i];
                 if (leaf.grad() == null) {
                     leaf.setGrad(g.isContiguous() ? g.detach() : Kernels.copy(g));
+                    if (proven != null && proven.contains(g)) {
+                        provenLeaves.add(leaf);
+                    }
                 } else {
                     leaf.grad().addScaled_(g, 1.0);
                 }
             }
         }
+        return provenLeaves;
     }
 
     /** Gradients of a scalar output with respect to inputs (zeros for inputs it does not depend on). */

@@ -272,11 +272,25 @@ public final class Ops {
             Tensor gw = null;
             if (w.requiresGrad()) {
                 Tensor gt = transpose(g, 0, 1);
-                Tensor into = !Autograd.isRecording() && Autograd.reusingLeafGradients() && w.isLeaf()
-                        ? w.takeSpareGrad() : null;
-                gw = into != null ? Kernels.matmul(gt, x, null, into)
-                        : Autograd.isRecording() && Autograd.gradientValueUnused(w) ? matmulValueUnused(gt, x)
-                        : matmul(gt, x);
+                if (!Autograd.isRecording() && Autograd.reusingLeafGradients() && w.isLeaf()) {
+                    // a leaf's gradient in backward(): into the storage zeroGrad kept, checked for finiteness by the
+                    // product itself when the caller will use the proof (Optimizer.minimize skips its own pass)
+                    Tensor into = w.takeSpareGrad();
+                    if (into == null) {
+                        into = Tensor.zeros(w.dtype(), w.shape().toArray());
+                    }
+                    if (!Autograd.provingFinite() || w.dtype().isComplex()) {
+                        gw = Kernels.matmul(gt, x, null, into);
+                    } else {
+                        gw = into;
+                        if (Kernels.matmulFinite(gt, x, into)) {
+                            Autograd.provenFinite(gw);
+                        }
+                    }
+                } else {
+                    gw = Autograd.isRecording() && Autograd.gradientValueUnused(w) ? matmulValueUnused(gt, x)
+                            : matmul(gt, x);
+                }
             }
             Tensor gb = b != null && b.requiresGrad() ? sumTo(g, b.shape()) : null;
             return b == null ? new Tensor[] {gx, gw} : new Tensor[] {gx, gw, gb};

@@ -99,6 +99,39 @@ public interface Backend {
 
     void dgemm(GemmShape g, double alpha, double[] a, int aOff, double[] b, int bOff, double beta, double[] c, int cOff);
 
+    /**
+     * {@link #sgemm}, then whether every element of C it wrote (each batch item's {@code m x n} block) is finite: no
+     * NaN, no infinity. The check the optimizers run on a weight gradient, done where the gradient is made; this default
+     * is the reference (the product, then {@link #allFinite} over C's rows). A backend may fuse the check into the
+     * product: the native one checks each finished block of C while it is still in cache.
+     */
+    default boolean sgemmFinite(GemmShape g, float alpha, float[] a, int aOff, float[] b, int bOff, float beta, float[] c,
+                                int cOff) {
+        sgemm(g, alpha, a, aOff, b, bOff, beta, c, cOff);
+        for (int bi = 0; bi < g.batch(); bi++) {
+            for (int i = 0; i < g.m(); i++) {
+                if (!allFinite(c, Math.toIntExact(cOff + bi * g.strideC() + (long) i * g.ldc()), g.n())) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** {@link #sgemmFinite} for f64. */
+    default boolean dgemmFinite(GemmShape g, double alpha, double[] a, int aOff, double[] b, int bOff, double beta,
+                                double[] c, int cOff) {
+        dgemm(g, alpha, a, aOff, b, bOff, beta, c, cOff);
+        for (int bi = 0; bi < g.batch(); bi++) {
+            for (int i = 0; i < g.m(); i++) {
+                if (!allFinite(c, Math.toIntExact(cOff + bi * g.strideC() + (long) i * g.ldc()), g.n())) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     /** Complex product on interleaved c64 data; {@link GemmShape.Trans#H} conjugates. alpha and beta are complex. */
     void cgemm(GemmShape g, float alphaRe, float alphaIm, float[] a, int aOff, float[] b, int bOff,
                float betaRe, float betaIm, float[] c, int cOff);

@@ -14,6 +14,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Updates the parameters of one {@link Module} from their gradients.
@@ -37,6 +38,8 @@ import java.util.Map;
  * {@link #step()} first checks every gradient (shape, dtype, finiteness) and every state tensor's shape, and only
  * then updates anything: a refused step leaves all parameters, all state and {@link #stepCount()} unchanged. A NaN
  * or infinite gradient is refused with a {@link NonFiniteException} naming the parameter and the element.
+ * {@link #minimize} (backward and step in one call) gives the same guarantee at less cost: gradients whose products
+ * proved them finite as they wrote them are not read a second time.
  *
  * <h2>Checkpoints</h2>
  * {@link #type()}, {@link #hyperParameters()}, {@link #stepCount()} and {@link #stateTensors()} are everything a
@@ -155,6 +158,29 @@ public abstract class Optimizer {
      * @throws IllegalStateException when a parameter's state no longer fits it (it was grown without {@link #remap})
      */
     public final void step() {
+        step(Set.of());
+    }
+
+    /**
+     * One update from a loss: {@link Autograd#backward} of {@code loss} into the parameters' gradients, then
+     * {@link #step()}. The same result as those two calls, with the same refusals (a non-finite gradient updates
+     * nothing), and faster: {@link Autograd#backwardProvingFinite} returns the parameters whose gradients the
+     * backward pass proved finite as it computed them (the linear layers' weights, checked by the product that writes
+     * them, on the native backend while each block is in cache), and the step skips its finiteness pass over exactly
+     * those -- sound because no code runs between the two. The others (biases, convolutions, accumulated gradients)
+     * are checked as in {@link #step()}. As with {@code backward}, gradients add to existing ones: call
+     * {@link #zeroGrad()} first for a fresh step.
+     *
+     * @throws NonFiniteException   when a gradient holds NaN or infinity (nothing is updated; gradients are left as
+     *                              backward wrote them)
+     * @throws IllegalStateException when a parameter's state no longer fits it (it was grown without {@link #remap})
+     */
+    public final void minimize(Tensor loss) {
+        step(Autograd.backwardProvingFinite(loss));
+    }
+
+    /** {@link #step()}, skipping the finiteness check of the parameters in {@code provenFinite} (by identity). */
+    private void step(Set<Tensor> provenFinite) {
         List<String> names = new ArrayList<>();
         List<Tensor> params = new ArrayList<>();
         for (Map.Entry<String, Tensor> e : module.namedParameters().entrySet()) {
@@ -171,7 +197,9 @@ public abstract class Optimizer {
                 throw new IllegalStateException(type() + ": gradient of " + name + " has shape " + g.shape()
                         + " but the parameter has " + p.shape());
             }
-            checkFinite(name, g);
+            if (!provenFinite.contains(p)) {
+                checkFinite(name, g);
+            }
             Map<String, Tensor> s = state.get(name);
             if (s != null) {
                 for (Map.Entry<String, Tensor> se : s.entrySet()) {

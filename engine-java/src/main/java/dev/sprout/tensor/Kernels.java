@@ -866,52 +866,98 @@ public final class Kernels {
      * the result (its contents are overwritten, never read) and is returned.
      */
     public static Tensor matmul(Tensor a, Tensor b, Tensor rowBias, Tensor into) {
-        checkDType("matmul", a, b);
+        Tensor out = product("matmul", a, b, rowBias, into);
+        if (out.numel() > 0) {
+            gemm(a, b, rowBias, out, false);
+        }
+        return out;
+    }
+
+    /**
+     * {@code into = a @ b} for real tensors (as {@link #matmul(Tensor, Tensor, Tensor, Tensor)} without bias, into a
+     * contiguous destination of the product's shape), and whether every element written is finite (no NaN, no
+     * infinity). The backend checks the product's output where it makes it ({@link
+     * dev.sprout.backend.Backend#sgemmFinite}): the native backend while each tile is still in registers, so a caller
+     * that needs the answer (an optimizer about to step on a weight gradient) does not pay a second pass over it.
+     */
+    public static boolean matmulFinite(Tensor a, Tensor b, Tensor into) {
+        if (into == null) {
+            throw new IllegalArgumentException("matmulFinite: destination is null");
+        }
+        if (a.dtype().isComplex()) {
+            throw new IllegalArgumentException("matmulFinite: real tensors only, got " + a.describe());
+        }
+        Tensor out = product("matmulFinite", a, b, null, into);
+        return out.numel() == 0 || gemm(a, b, null, out, true);
+    }
+
+    /** Checks a product's operands and destination; returns the destination (fresh zeros when {@code into} is null). */
+    private static Tensor product(String op, Tensor a, Tensor b, Tensor rowBias, Tensor into) {
+        checkDType(op, a, b);
         if (a.rank() < 2 || b.rank() < 2) {
-            throw new ShapeException("matmul: operands need rank >= 2, got " + a.describe() + " @ " + b.describe()
+            throw new ShapeException(op + ": operands need rank >= 2, got " + a.describe() + " @ " + b.describe()
                     + " (reshape vectors to [1, n] or [n, 1])");
         }
         int m = a.dim(-2), k = a.dim(-1), k2 = b.dim(-2), n = b.dim(-1);
         if (k != k2) {
-            throw new ShapeException("matmul: inner dimensions differ: " + a.describe() + " @ " + b.describe());
+            throw new ShapeException(op + ": inner dimensions differ: " + a.describe() + " @ " + b.describe());
         }
-        Shape batchA = a.shape().prefix(a.rank() - 2), batchB = b.shape().prefix(b.rank() - 2);
-        Shape batch = Shape.broadcast("matmul", batchA, batchB);
-        int[] outDims = Arrays.copyOf(batch.toArray(), batch.rank() + 2);
-        outDims[batch.rank()] = m;
-        outDims[batch.rank() + 1] = n;
-        Shape outShape = Shape.of(outDims);
+        Shape outShape = productShape(a, b);
         if (into != null && (!into.shape().equals(outShape) || into.dtype() != a.dtype() || !into.isContiguous())) {
-            throw new ShapeException("matmul: destination " + into.describe() + " is not a contiguous " + a.dtype()
+            throw new ShapeException(op + ": destination " + into.describe() + " is not a contiguous " + a.dtype()
                     + " tensor of the product's shape " + outShape);
         }
         if (rowBias != null && (rowBias.rank() != 1 || rowBias.dim(0) != n || rowBias.dtype() != a.dtype()
                 || a.dtype().isComplex())) {
-            throw new ShapeException("matmul: row bias " + rowBias.describe() + " must be a real [" + n + "] vector of "
+            throw new ShapeException(op + ": row bias " + rowBias.describe() + " must be a real [" + n + "] vector of "
                     + a.dtype());
         }
-        Tensor out = into != null ? into : Tensor.zeros(a.dtype(), outShape);
-        int nb = batch.numel();
-        if (out.numel() == 0) {
-            return out;
-        }
+        return into != null ? into : Tensor.zeros(a.dtype(), outShape);
+    }
+
+    private static Shape productShape(Tensor a, Tensor b) {
+        Shape batchA = a.shape().prefix(a.rank() - 2), batchB = b.shape().prefix(b.rank() - 2);
+        Shape batch = Shape.broadcast("matmul", batchA, batchB);
+        int[] outDims = Arrays.copyOf(batch.toArray(), batch.rank() + 2);
+        outDims[batch.rank()] = a.dim(-2);
+        outDims[batch.rank() + 1] = b.dim(-1);
+        return Shape.of(outDims);
+    }
+
+    /**
+     * The backend product into the checked, non-empty {@code out}; with {@code check} (real dtypes), whether all of
+     * {@code out} is finite afterwards (true otherwise).
+     */
+    private static boolean gemm(Tensor a, Tensor b, Tensor rowBias, Tensor out, boolean check) {
+        int m = a.dim(-2), k = a.dim(-1), n = b.dim(-1);
+        Shape batch = out.shape().prefix(out.rank() - 2);
         if (rowBias != null) {
             fillRows(out, rowBias);
         }
         float betaF = rowBias != null ? 1f : 0f;
         // Each operand must be a uniform batch of matrices: materialise broadcast batch axes where needed.
         Operand oa = operand(a, batch), ob = operand(b, batch);
-        GemmShape g = new GemmShape(oa.trans, ob.trans, m, n, k, oa.ld, ob.ld, n, nb, oa.batchStride, ob.batchStride,
-                (long) m * n);
+        GemmShape g = new GemmShape(oa.trans, ob.trans, m, n, k, oa.ld, ob.ld, n, batch.numel(), oa.batchStride,
+                ob.batchStride, (long) m * n);
         switch (a.dtype()) {
-            case F32 -> backend().sgemm(g, 1f, oa.t.storage().floats(), oa.t.offset(), ob.t.storage().floats(),
-                    ob.t.offset(), betaF, out.storage().floats(), out.offset());
-            case F64 -> backend().dgemm(g, 1.0, oa.t.storage().doubles(), oa.t.offset(), ob.t.storage().doubles(),
-                    ob.t.offset(), betaF, out.storage().doubles(), out.offset());
+            case F32 -> {
+                float[] fa = oa.t.storage().floats(), fb = ob.t.storage().floats(), fc = out.storage().floats();
+                if (check) {
+                    return backend().sgemmFinite(g, 1f, fa, oa.t.offset(), fb, ob.t.offset(), betaF, fc, out.offset());
+                }
+                backend().sgemm(g, 1f, fa, oa.t.offset(), fb, ob.t.offset(), betaF, fc, out.offset());
+            }
+            case F64 -> {
+                double[] da = oa.t.storage().doubles(), db = ob.t.storage().doubles(), dc = out.storage().doubles();
+                if (check) {
+                    return backend().dgemmFinite(g, 1.0, da, oa.t.offset(), db, ob.t.offset(), betaF, dc, out.offset());
+                }
+                backend().dgemm(g, 1.0, da, oa.t.offset(), db, ob.t.offset(), betaF, dc, out.offset());
+            }
             case C64 -> backend().cgemm(g, 1f, 0f, oa.t.storage().floats(), oa.t.offset(), ob.t.storage().floats(),
                     ob.t.offset(), 0f, 0f, out.storage().floats(), out.offset());
         }
-        return out;
+        return true;
     }
 
     /** Writes the vector {@code bias} ({@code [n]}) into every length-n row of the contiguous {@code out}. */

@@ -55,8 +55,7 @@ public final class Trainer {
                         + b.index() + " of " + batches.size() + " (learning rate " + opt.learningRate()
                         + "); lower the learning rate or check the data");
             }
-            l.backward();
-            opt.step();
+            opt.minimize(l);
             sum += v * b.size();
             seen += b.size();
             if (listener != null) {

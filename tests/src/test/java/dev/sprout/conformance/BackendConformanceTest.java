@@ -49,6 +49,8 @@ class BackendConformanceTest {
         k.put("axpy", BackendConformanceTest::axpy);
         k.put("sgemm", BackendConformanceTest::sgemm);
         k.put("dgemm", BackendConformanceTest::dgemm);
+        k.put("sgemmFinite", be -> gemmFinite(be, true));
+        k.put("dgemmFinite", be -> gemmFinite(be, false));
         k.put("cgemm", BackendConformanceTest::cgemm);
         k.put("activation", BackendConformanceTest::activation);
         k.put("sumAxis", BackendConformanceTest::sumAxis);
@@ -74,7 +76,7 @@ class BackendConformanceTest {
         Set<String> covered = new TreeSet<>(kernels().keySet());
         covered.remove("badInput");
         assertEquals(spi, covered, "Backend SPI methods vs conformance checks");
-        assertEquals(13, covered.size());
+        assertEquals(15, covered.size());
     }
 
     @TestFactory
@@ -227,6 +229,132 @@ class BackendConformanceTest {
                 }
             }
         }
+    }
+
+    /** sgemmFinite / dgemmFinite through one signature (f32 data rounded into and out of double arrays). */
+    static boolean product(Backend be, boolean f32, boolean check, GemmShape g, double alpha, double[] a, double[] b,
+                           double beta, double[] c) {
+        if (!f32) {
+            if (check) {
+                return be.dgemmFinite(g, alpha, a, 0, b, 0, beta, c, 0);
+            }
+            be.dgemm(g, alpha, a, 0, b, 0, beta, c, 0);
+            return true;
+        }
+        float[] af = f32(a), bf = f32(b), cf = f32(c);
+        boolean ok = true;
+        if (check) {
+            ok = be.sgemmFinite(g, (float) alpha, af, 0, bf, 0, (float) beta, cf, 0);
+        } else {
+            be.sgemm(g, (float) alpha, af, 0, bf, 0, (float) beta, cf, 0);
+        }
+        for (int i = 0; i < c.length; i++) {
+            c[i] = cf[i];
+        }
+        return ok;
+    }
+
+    /** Whether every element of every C matrix of the batch is finite (the padding between rows does not count). */
+    static boolean cFinite(GemmShape g, double[] c) {
+        for (int i = 0; i < c.length; i++) {
+            if (inC(g, i) && !Double.isFinite(c[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The products that also report whether C came out finite. For every shape of the gemm checks plus larger ones
+     * (several depth blocks, several column blocks, more rows than one row block, the MLP's weight-gradient shape):
+     * C is bit for bit the plain product's and the answer is true, with NaN in the padding between C's rows (which
+     * must be neither read nor written) and NaN in C itself under beta = 0. Then one element of C is made to overflow
+     * (a 1e30 x 1e30 term, in f64 1e200 x 1e200, at the last depth step so that only the last depth block sees it)
+     * at corners, the middle and the last batch item, under beta = 0.5, 1 and 0 (each way a tile is stored) -- the
+     * answer must be false -- and a NaN in A poisons one row.
+     * With k = 0, C is only scaled: an infinity in C is reported under beta = 1 and forgotten under beta = 0. In
+     * every case the answer must equal a scan of C.
+     */
+    static void gemmFinite(Backend be, boolean f32) {
+        String what = be.name() + (f32 ? " sgemmFinite " : " dgemmFinite ");
+        double huge = f32 ? 1e30 : 1e200;
+        Rng r = new Rng(f32 ? 105 : 106);
+        List<GemmShape> shapes = new ArrayList<>(gemmShapes());
+        shapes.add(GemmShape.of(false, false, 900, 530, 300));
+        shapes.add(GemmShape.of(true, false, 1024, 784, 128));
+        shapes.add(GemmShape.of(false, true, 130, 520, 260));
+        int poisoned = 0;
+        for (GemmShape g : shapes) {
+            double[] a = randn(r, (int) len(g, 'A')), b = randn(r, (int) len(g, 'B')), c0 = randn(r, (int) len(g, 'C'));
+            for (int i = 0; i < c0.length; i++) {
+                if (!inC(g, i)) {
+                    c0[i] = Double.NaN;
+                }
+            }
+            for (double beta : new double[] {0, 0.5}) {
+                double[] plain = c0.clone(), fused = c0.clone();
+                if (beta == 0) {
+                    for (int i = 0; i < c0.length; i++) {
+                        plain[i] = fused[i] = Double.NaN;
+                    }
+                }
+                product(be, f32, false, g, 1.25, a, b, beta, plain);
+                boolean ok = product(be, f32, true, g, 1.25, a, b, beta, fused);
+                assertArrayEquals(plain, fused, what + g + " beta " + beta + ": C differs from the plain product's");
+                assertEquals(cFinite(g, fused), ok, what + g + " beta " + beta + ": answer vs a scan of C");
+                assertTrue(ok, what + g + " beta " + beta + ": finite data reported non-finite");
+            }
+            if (g.batch() == 0 || g.m() == 0 || g.n() == 0) {
+                continue;
+            }
+            int lastB = g.batch() - 1;
+            int[][] spots = {{0, 0, 0}, {lastB, g.m() - 1, g.n() - 1}, {lastB, g.m() - 1, 0}, {0, g.m() / 2, g.n() / 2}};
+            if (g.k() == 0) {
+                for (int[] s : spots) {
+                    double[] c = c0.clone();
+                    c[(int) (s[0] * g.strideC() + (long) s[1] * g.ldc() + s[2])] = Double.POSITIVE_INFINITY;
+                    double[] keep = c.clone();
+                    boolean ok1 = product(be, f32, true, g, 1.25, a, b, 1.0, c);
+                    assertFalse(ok1, what + g + ": an infinity in C under beta = 1 (k = 0) not reported");
+                    assertEquals(cFinite(g, c), ok1, what + g + ": answer vs a scan of C (k = 0)");
+                    assertTrue(product(be, f32, true, g, 1.25, a, b, 0.0, keep), what + g + ": beta = 0 (k = 0) clears C");
+                }
+                continue;
+            }
+            int p = g.k() - 1;
+            double[] betas = {0.5, 1.0, 0.0, 0.5};  // each way a tile is stored: C read and scaled, added, overwritten
+            for (int si = 0; si < spots.length; si++) {
+                int[] s = spots[si];
+                int bt = s[0], i = s[1], j = s[2];
+                double[] pa = a.clone(), pb = b.clone(), c = c0.clone();
+                for (int row = 0; row < g.m(); row++) {
+                    pa[aIndex(g, bt, row, p)] = row == i ? huge : 0;
+                }
+                for (int col = 0; col < g.n(); col++) {
+                    pb[bIndex(g, bt, p, col)] = col == j ? huge : 0;
+                }
+                boolean ok = product(be, f32, true, g, 1.25, pa, pb, betas[si], c);
+                String at = what + g + " overflow at batch " + bt + " (" + i + ", " + j + "), beta " + betas[si];
+                assertTrue(Double.isInfinite(c[(int) (bt * g.strideC() + (long) i * g.ldc() + j)]), at + ": C is not infinite there");
+                assertFalse(ok, at + ": not reported");
+                assertEquals(cFinite(g, c), ok, at + ": answer vs a scan of C");
+                double[] na = a.clone(), cn = c0.clone();
+                na[aIndex(g, bt, i, 0)] = Double.NaN;
+                boolean okNaN = product(be, f32, true, g, 1.25, na, b, 0.0, cn);
+                assertFalse(okNaN, what + g + " NaN in A at batch " + bt + " row " + i + ": not reported");
+                assertEquals(cFinite(g, cn), okNaN, what + g + " NaN in A: answer vs a scan of C");
+                poisoned++;
+            }
+        }
+        assertTrue(poisoned > 4 * gemmShapes().size() / 2, what + "poisoned cases run: " + poisoned);
+    }
+
+    static int aIndex(GemmShape g, int bt, int row, int depth) {
+        return (int) (bt * g.strideA() + (g.transA().transposed() ? (long) depth * g.lda() + row : (long) row * g.lda() + depth));
+    }
+
+    static int bIndex(GemmShape g, int bt, int depth, int col) {
+        return (int) (bt * g.strideB() + (g.transB().transposed() ? (long) col * g.ldb() + depth : (long) depth * g.ldb() + col));
     }
 
     static void cgemm(Backend be) {

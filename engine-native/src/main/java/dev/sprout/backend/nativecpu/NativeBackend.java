@@ -8,6 +8,7 @@ import dev.sprout.backend.GemmShape;
 import dev.sprout.backend.java.Parallel;
 
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The native CPU backend: every kernel of the {@link Backend} SPI runs in C++ ({@code engine-native/src/main/cpp},
@@ -24,7 +25,8 @@ import java.util.List;
  * kernel's speed). LU solves, pointwise maps, sums and im2col/col2im run on the calling thread (the first is
  * follow-up work; the others are memory-bound).
  *
- * <p>What runs natively, per kernel: all 13 SPI kernels (allFinite, axpy, sgemm, dgemm, cgemm, activation f32/f64 orders 0..6,
+ * <p>What runs natively, per kernel: all 13 SPI kernels (allFinite, axpy, sgemm and dgemm (also with the
+ * finiteness check of C fused into the product: sgemmFinite, dgemmFinite), cgemm, activation f32/f64 orders 0..6,
  * sumAxis, im2col, col2im, weightedGram, symEig, gesv, cgesv). Performance state: sgemm/dgemm are packed and
  * register-blocked (see gemm.h); cgemm is 4 real products (4M); symEig is tridiagonalisation + implicit QL (see
  * eigen.h); gesv/cgesv are blocked LU with the trailing update as a gemm; activations other than ReLU/identity
@@ -184,6 +186,57 @@ public final class NativeBackend implements Backend {
         schedule(g, gemmFlopsPerSecond, (b0, b1, i0, i1, j0, j1) -> NativeKernels.sgemm(isa.code, ta, tb, i1 - i0, j1 - j0,
                 g.k(), alpha, a, offA(g, aOff, b0, i0), g.lda(), g.strideA(), b, offB(g, bOff, b0, j0), g.ldb(), g.strideB(),
                 beta, c, offC(g, cOff, b0, i0, j0), g.ldc(), g.strideC(), b1 - b0));
+    }
+
+    /**
+     * The product with the finiteness check fused: each thread's piece checks its row panels of C as the packed
+     * product finishes them (gemm.h, gemmOne), so the check reads C from L1 instead of a separate pass from L3.
+     */
+    @Override
+    public boolean sgemmFinite(GemmShape g, float alpha, float[] a, int aOff, float[] b, int bOff, float beta, float[] c,
+                               int cOff) {
+        boolean reads = Checks.gemm("sgemm", g, alpha != 0f, a, a == null ? 0 : a.length, aOff, b, b == null ? 0 : b.length,
+                bOff, c, c == null ? 0 : c.length, cOff);
+        if (g.batch() == 0 || g.m() == 0 || g.n() == 0) {
+            return true;
+        }
+        if (!reads) {
+            return Backend.super.sgemmFinite(g, alpha, a, aOff, b, bOff, beta, c, cOff);
+        }
+        int ta = trans(g.transA()), tb = trans(g.transB());
+        AtomicBoolean bad = new AtomicBoolean();
+        schedule(g, gemmFlopsPerSecond, (b0, b1, i0, i1, j0, j1) -> {
+            if (!NativeKernels.sgemmFinite(isa.code, ta, tb, i1 - i0, j1 - j0, g.k(), alpha, a, offA(g, aOff, b0, i0),
+                    g.lda(), g.strideA(), b, offB(g, bOff, b0, j0), g.ldb(), g.strideB(), beta, c,
+                    offC(g, cOff, b0, i0, j0), g.ldc(), g.strideC(), b1 - b0)) {
+                bad.set(true);
+            }
+        });
+        return !bad.get();
+    }
+
+    /** {@link #sgemmFinite} for f64. */
+    @Override
+    public boolean dgemmFinite(GemmShape g, double alpha, double[] a, int aOff, double[] b, int bOff, double beta,
+                               double[] c, int cOff) {
+        boolean reads = Checks.gemm("dgemm", g, alpha != 0.0, a, a == null ? 0 : a.length, aOff, b, b == null ? 0 : b.length,
+                bOff, c, c == null ? 0 : c.length, cOff);
+        if (g.batch() == 0 || g.m() == 0 || g.n() == 0) {
+            return true;
+        }
+        if (!reads) {
+            return Backend.super.dgemmFinite(g, alpha, a, aOff, b, bOff, beta, c, cOff);
+        }
+        int ta = trans(g.transA()), tb = trans(g.transB());
+        AtomicBoolean bad = new AtomicBoolean();
+        schedule(g, gemmFlopsPerSecond / 2, (b0, b1, i0, i1, j0, j1) -> {
+            if (!NativeKernels.dgemmFinite(isa.code, ta, tb, i1 - i0, j1 - j0, g.k(), alpha, a, offA(g, aOff, b0, i0),
+                    g.lda(), g.strideA(), b, offB(g, bOff, b0, j0), g.ldb(), g.strideB(), beta, c,
+                    offC(g, cOff, b0, i0, j0), g.ldc(), g.strideC(), b1 - b0)) {
+                bad.set(true);
+            }
+        });
+        return !bad.get();
     }
 
     // ------------------------------------------------------------------------------------------ native tensors

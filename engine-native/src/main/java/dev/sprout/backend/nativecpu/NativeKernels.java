@@ -43,6 +43,15 @@ final class NativeKernels {
                              long strideA, double[] b, long bOff, int ldb, long strideB, double beta, double[] c, long cOff,
                              int ldc, long strideC, int batch);
 
+    /** sgemm that also returns whether every element of C it wrote is finite (checked block by block in cache). */
+    static native boolean sgemmFinite(int isa, int ta, int tb, int m, int n, int k, float alpha, float[] a, long aOff,
+                                      int lda, long strideA, float[] b, long bOff, int ldb, long strideB, float beta,
+                                      float[] c, long cOff, int ldc, long strideC, int batch);
+
+    static native boolean dgemmFinite(int isa, int ta, int tb, int m, int n, int k, double alpha, double[] a, long aOff,
+                                      int lda, long strideA, double[] b, long bOff, int ldb, long strideB, double beta,
+                                      double[] c, long cOff, int ldc, long strideC, int batch);
+
     // the same C++ kernels on off-heap memory (NativeTensor): JavaCPP passes the pointer's address
     static native void sgemm(int isa, int ta, int tb, int m, int n, int k, float alpha, FloatPointer a, long aOff, int lda,
                              long strideA, FloatPointer b, long bOff, int ldb, long strideB, float beta, FloatPointer c,
