@@ -204,6 +204,16 @@ final class InterleavedTrain {
     }
 
     /**
+     * The Sprout worker's JIT settings: C2 compiles a method after 500-1000 calls instead of 5000-15000. Methods that
+     * run once or twice per step (Sequential.forward, Module.zeroGrad, the autograd glue) otherwise reach C2 only
+     * 60-100 s into a run of 10-20 ms steps (measured with -XX:+PrintCompilation: C2 compilations at 50-66 s, 200 ms of
+     * compiler time inside single measured batches, charged to Sprout's wall time on the shared CPU); with these
+     * thresholds the last ones come at ~30 s, inside the warm-up. The steady-state code is the same C2 code.
+     */
+    static final List<String> EARLY_C2 = List.of("-XX:Tier4InvocationThreshold=500", "-XX:Tier4MinInvocationThreshold=100",
+            "-XX:Tier4CompileThreshold=1000");
+
+    /**
      * Both worker commands for this tree (the Sprout worker on {@code jar}, the peer with /usr/bin/python3), each
      * prefixed with {@code taskset -c cpu} when {@code cpu >= 0}: both on the same CPU, so they run on the same
      * hardware thread and each side's background work (the JVM's compiler and GC threads, anything of the peer's)
@@ -212,8 +222,10 @@ final class InterleavedTrain {
     static List<List<String>> commands(Path root, Path jar, String backend, int cpu) {
         List<String> pin = cpu >= 0 ? List.of("taskset", "-c", Integer.toString(cpu)) : List.of();
         List<String> java = new ArrayList<>(pin);
-        java.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "-Xss8m", "-cp", jar.toString(), "dev.sprout.bench.TrainWorker", backend));
+        java.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        java.addAll(EARLY_C2);
+        java.addAll(List.of("--add-modules", "jdk.incubator.vector", "-Xss8m", "-cp", jar.toString(),
+                "dev.sprout.bench.TrainWorker", backend));
         List<String> torch = new ArrayList<>(pin);
         torch.addAll(List.of(Bench.PYTHON, root.resolve("benchmarks/peers/torch_train_worker.py").toString()));
         return List.of(java, torch);

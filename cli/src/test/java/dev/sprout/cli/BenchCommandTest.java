@@ -277,6 +277,9 @@ class BenchCommandTest {
         assertEquals(java.util.List.of("taskset", "-c", "1"), pinned.get(1).subList(0, 3));
         assertTrue(pinned.get(0).contains("dev.sprout.bench.TrainWorker") && pinned.get(1).get(4).endsWith("torch_train_worker.py"),
                 pinned.toString());
+        assertTrue(pinned.get(0).containsAll(InterleavedTrain.EARLY_C2)
+                && pinned.get(0).indexOf(InterleavedTrain.EARLY_C2.get(0)) < pinned.get(0).indexOf("-cp"),
+                "the Sprout worker's JVM gets the early-C2 options before its class path: " + pinned.get(0));
         var free = InterleavedTrain.commands(root, jar, "native", -1);
         assertFalse(free.get(0).contains("taskset") || free.get(1).contains("taskset"), free.toString());
     }
