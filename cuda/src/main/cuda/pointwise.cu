@@ -85,7 +85,7 @@ __device__ __forceinline__ double eval(int f, int order, double x, double beta, 
 
 __device__ __forceinline__ float apply(int f, int order, float v, double beta, const Poly& p) {
     if (f == RELU && order <= 1) {  // the Java backend's f32 ReLU loop
-        return order == 0 ? (v > 0.0f ? v : 0.0f) : (v > 0.0f ? 1.0f : 0.0f);
+        return order == 0 ? (!(v <= 0.0f) ? v : 0.0f) : (v > 0.0f ? 1.0f : 0.0f);  // NaN stays NaN
     }
     return __double2float_rn(eval(f, order, (double) v, beta, p));
 }

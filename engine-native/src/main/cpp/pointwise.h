@@ -60,7 +60,8 @@ template <typename T>
 static void activation(int f, int order, T beta, const T* x, T* y, int n) {
     if (f == ACT_RELU && order <= 1) {
         if (order == 0) {
-            for (int i = 0; i < n; i++) y[i] = x[i] > T(0) ? x[i] : T(0);
+            // as Java's Math.max(0, x): NaN stays NaN, -0 becomes +0
+            for (int i = 0; i < n; i++) y[i] = !(x[i] <= T(0)) ? x[i] : T(0);
         } else {
             for (int i = 0; i < n; i++) y[i] = x[i] > T(0) ? T(1) : T(0);
         }

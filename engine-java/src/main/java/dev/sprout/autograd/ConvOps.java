@@ -109,19 +109,17 @@ public final class ConvOps {
                     im2col(be, g, xs, xOff, col);
                     gemm(be, s, ws, wc.offset(), col, 0, beta, ys, i * o * l);
                 }
-                if (relu) { // z > 0 ? z : 0 (NaN -> 0); Math.max has no branch on the (unpredictable) sign
+                if (relu) { // max(z, 0) as the ReLU kernels: NaN stays NaN, -0 becomes +0; no branch on the sign
                     int from = i * o * l, to = from + o * l;
                     if (f64) {
                         double[] y = (double[]) ys;
                         for (int j = from; j < to; j++) {
-                            double r = Math.max(y[j], 0.0);
-                            y[j] = r == r ? r : 0.0;
+                            y[j] = Math.max(y[j], 0.0);
                         }
                     } else {
                         float[] y = (float[]) ys;
                         for (int j = from; j < to; j++) {
-                            float r = Math.max(y[j], 0f);
-                            y[j] = r == r ? r : 0f;
+                            y[j] = Math.max(y[j], 0f);
                         }
                     }
                 }

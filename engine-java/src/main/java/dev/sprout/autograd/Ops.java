@@ -31,7 +31,7 @@ public final class Ops {
         NAMES.addAll(Arrays.asList("add", "sub", "mul", "div", "neg", "scale", "exp", "log", "sqrt", "pow", "abs", "sin",
                 "cos", "matmul", "dot", "sum", "max", "reshape", "permute", "slice", "embed", "expand", "sumTo", "contiguous",
                 "gather", "scatterAdd", "concat", "where", "im2col", "col2im", "conv2d", "maxpool2d", "conv2dMaxPool", "conv2dRelu",
-                "linear", "reluMask"));
+                "linear", "linearRelu", "reluMask"));
         for (Activation f : Activation.values()) {
             if (f != Activation.IDENTITY) {
                 NAMES.add(activationName(f));
@@ -259,42 +259,63 @@ public final class Ops {
      * computed (a weight-sized product per layer saved; see {@link Autograd#gradientValueUnused}).
      */
     public static Tensor linear(Tensor x, Tensor w, Tensor b) {
+        checkLinear("linear", x, w, b);
+        Tensor out = Kernels.matmul(x, Kernels.permuteView(w, new int[] {1, 0}), b, null);
+        Tensor[] inputs = b == null ? new Tensor[] {x, w} : new Tensor[] {x, w, b};
+        return record("linear", out, g -> linearBackward(x, w, b, g), inputs);
+    }
+
+    /**
+     * {@code relu(linear(x, W, b))} as one recorded op: the product's output is rectified in place
+     * ({@link Kernels#reluInPlace}), so the layer keeps one output buffer and makes no separate activation pass or
+     * ReLU output. Backward: {@link #reluMask} of the gradient by the output ({@code out > 0} exactly where
+     * {@code x W^T + b > 0}: the ReLU's derivative, NaN included), then {@link #linear}'s rule. The same values and
+     * gradients, bit for bit, as {@code activation(linear(x, W, b), RELU)}, also under createGraph (the mask is a
+     * constant there, as the ReLU's derivative node).
+     */
+    public static Tensor linearRelu(Tensor x, Tensor w, Tensor b) {
+        checkLinear("linear+relu", x, w, b);
+        Tensor out = Kernels.reluInPlace(Kernels.matmul(x, Kernels.permuteView(w, new int[] {1, 0}), b, null));
+        Tensor[] inputs = b == null ? new Tensor[] {x, w} : new Tensor[] {x, w, b};
+        return record("linearRelu", out, g -> linearBackward(x, w, b, reluMask(g, out)), inputs);
+    }
+
+    private static void checkLinear(String op, Tensor x, Tensor w, Tensor b) {
         if (x.rank() != 2 || w.rank() != 2 || x.dim(1) != w.dim(1)
                 || (b != null && (b.rank() != 1 || b.dim(0) != w.dim(0)))) {
-            throw new ShapeException("linear: input " + x.describe() + ", weight " + w.describe() + " and bias "
+            throw new ShapeException(op + ": input " + x.describe() + ", weight " + w.describe() + " and bias "
                     + (b == null ? "none" : b.describe()) + " do not fit x[rows, in] W[out, in] b[out]");
         }
-        Tensor wt = Kernels.permuteView(w, new int[] {1, 0});
-        Tensor out = Kernels.matmul(x, wt, b, null);
-        Tensor[] inputs = b == null ? new Tensor[] {x, w} : new Tensor[] {x, w, b};
-        return record("linear", out, g -> {
-            Tensor gx = x.requiresGrad() ? matmul(g, w) : null;
-            Tensor gw = null;
-            if (w.requiresGrad()) {
-                Tensor gt = transpose(g, 0, 1);
-                if (!Autograd.isRecording() && Autograd.reusingLeafGradients() && w.isLeaf()) {
-                    // a leaf's gradient in backward(): into the storage zeroGrad kept, checked for finiteness by the
-                    // product itself when the caller will use the proof (Optimizer.minimize skips its own pass)
-                    Tensor into = w.takeSpareGrad();
-                    if (into == null) {
-                        into = Tensor.zeros(w.dtype(), w.shape().toArray());
-                    }
-                    if (!Autograd.provingFinite() || w.dtype().isComplex()) {
-                        gw = Kernels.matmul(gt, x, null, into);
-                    } else {
-                        gw = into;
-                        if (Kernels.matmulFinite(gt, x, into)) {
-                            Autograd.provenFinite(gw);
-                        }
-                    }
-                } else {
-                    gw = Autograd.isRecording() && Autograd.gradientValueUnused(w) ? matmulValueUnused(gt, x)
-                            : matmul(gt, x);
+    }
+
+    /** The gradients of {@code x W^T + b} for the output gradient {@code g}; see {@link #linear}. */
+    private static Tensor[] linearBackward(Tensor x, Tensor w, Tensor b, Tensor g) {
+        Tensor gx = x.requiresGrad() ? matmul(g, w) : null;
+        Tensor gw = null;
+        if (w.requiresGrad()) {
+            Tensor gt = transpose(g, 0, 1);
+            if (!Autograd.isRecording() && Autograd.reusingLeafGradients() && w.isLeaf()) {
+                // a leaf's gradient in backward(): into the storage zeroGrad kept, checked for finiteness by the
+                // product itself when the caller will use the proof (Optimizer.minimize skips its own pass)
+                Tensor into = w.takeSpareGrad();
+                if (into == null) {
+                    into = Tensor.zeros(w.dtype(), w.shape().toArray());
                 }
+                if (!Autograd.provingFinite() || w.dtype().isComplex()) {
+                    gw = Kernels.matmul(gt, x, null, into);
+                } else {
+                    gw = into;
+                    if (Kernels.matmulFinite(gt, x, into)) {
+                        Autograd.provenFinite(gw);
+                    }
+                }
+            } else {
+                gw = Autograd.isRecording() && Autograd.gradientValueUnused(w) ? matmulValueUnused(gt, x)
+                        : matmul(gt, x);
             }
-            Tensor gb = b != null && b.requiresGrad() ? sumTo(g, b.shape()) : null;
-            return b == null ? new Tensor[] {gx, gw} : new Tensor[] {gx, gw, gb};
-        }, inputs);
+        }
+        Tensor gb = b != null && b.requiresGrad() ? sumTo(g, b.shape()) : null;
+        return b == null ? new Tensor[] {gx, gw} : new Tensor[] {gx, gw, gb};
     }
 
     /**

@@ -138,7 +138,10 @@ public interface Backend {
 
     // ---------------------------------------------------------------- pointwise kernels
 
-    /** {@code y[i] = sigma^(order)(x[i])} for order 0..{@link Activation#MAX_ORDER} ({@code beta} is used by softplus only). */
+    /**
+     * {@code y[i] = sigma^(order)(x[i])} for order 0..{@link Activation#MAX_ORDER} ({@code beta} is used by softplus
+     * only); {@code x} and {@code y} may be the same array at the same offset (in place).
+     */
     void activation(Activation f, int order, float beta, float[] x, int xOff, float[] y, int yOff, int n);
 
     void activation(Activation f, int order, double beta, double[] x, int xOff, double[] y, int yOff, int n);

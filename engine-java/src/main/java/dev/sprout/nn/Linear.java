@@ -67,6 +67,25 @@ public final class Linear extends Module {
         return y;
     }
 
+    /**
+     * {@code relu(forward(x))} by the fused {@link Ops#linearRelu} (the ReLU applied in place to the product's output:
+     * one buffer and one pass fewer); the same values and gradients. {@link Sequential} uses it for a linear layer
+     * followed by a plain ReLU.
+     */
+    public Tensor forwardRelu(Tensor x) {
+        if (x.rank() < 1 || x.dim(-1) != in) {
+            throw new ShapeException("linear(" + in + "->" + out + "): input " + x.describe() + " must end in " + in);
+        }
+        Tensor x2 = x.rank() == 2 ? x : x.reshape(-1, in);
+        Tensor y = Ops.linearRelu(x2, weight(), bias ? parameter("bias") : null);
+        if (x.rank() != 2) {
+            int[] d = x.shape().toArray();
+            d[d.length - 1] = out;
+            y = y.reshape(d);
+        }
+        return y;
+    }
+
     @Override
     protected void onResized() {
         Tensor w = weight();

@@ -103,6 +103,10 @@ public final class Sequential extends Module {
                     && a.isPlainRelu()) {
                 x = c.forwardRelu(x); // conv then ReLU, fused (same result)
                 i++;
+            } else if (m instanceof Linear l && i + 1 < layers.size() && layers.get(i + 1) instanceof Act a
+                    && a.isPlainRelu()) {
+                x = l.forwardRelu(x); // linear then ReLU, fused (same result, one buffer)
+                i++;
             } else if (i + 1 < layers.size() && Pool2d.commutesAfter(m, layers.get(i + 1))) {
                 x = m.forward(layers.get(++i).forward(x)); // ReLU after max pooling: same result, 1/k^2 of the work
             } else {

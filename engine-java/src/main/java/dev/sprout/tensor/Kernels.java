@@ -333,6 +333,22 @@ public final class Kernels {
         return out;
     }
 
+    /** Rectifies a contiguous real tensor in place ({@code max(t, 0)}, the ReLU kernel of the backend); returns it. */
+    public static Tensor reluInPlace(Tensor t) {
+        checkReal("relu", t);
+        if (!t.isContiguous()) {
+            throw new IllegalArgumentException("reluInPlace: " + t.describe() + " is not contiguous");
+        }
+        if (t.dtype() == DType.F64) {
+            double[] d = t.storage().doubles();
+            backend().activation(Activation.RELU, 0, 0.0, d, t.offset(), d, t.offset(), t.numel());
+        } else {
+            float[] f = t.storage().floats();
+            backend().activation(Activation.RELU, 0, 0f, f, t.offset(), f, t.offset(), t.numel());
+        }
+        return t;
+    }
+
     /** {@code a op b} with broadcasting. */
     /**
      * A large column-major operand (a transposed view, as gradients of {@code W^T} are) copied row-major by the tiled

@@ -87,6 +87,10 @@ class GradCheckTest {
         c.put("linear", new Case(() -> { Rng r = new Rng(41);
                     return new Tensor[] {randn(r, 3, 4), randn(r, 5, 4), randn(r, 5)}; },
                 x -> Ops.linear(x[0], x[1], x[2]).add(Ops.linear(x[0].mul(x[0]), x[1], null).mul(0.5))));
+        // linear + ReLU in one op, with and without bias (random pre-activations: none within a step of the kink)
+        c.put("linearRelu", new Case(() -> { Rng r = new Rng(43);
+                    return new Tensor[] {randn(r, 3, 4), randn(r, 5, 4), randn(r, 5)}; },
+                x -> Ops.linearRelu(x[0], x[1], x[2]).add(Ops.linearRelu(x[0].mul(x[0]), x[1], null).mul(0.5))));
         // x away from the kink: the mask is locally constant in x (zero gradient), linear in g
         c.put("reluMask", new Case(() -> { Rng r = new Rng(42);
                     return new Tensor[] {randn(r, 3, 5), awayFromZero(r, 0.1, 3, 5)}; },
@@ -263,7 +267,7 @@ class GradCheckTest {
     void checkerCoversEveryRegisteredOpAndNothingElse() {
         Set<String> caseNames = new HashSet<>(cases().keySet());
         assertEquals(Ops.REGISTERED, caseNames, "gradient-check cases must match the registered ops exactly");
-        // 36 structural/arithmetic ops + 5 activations (each with its derivative order as a parameter)
-        assertEquals(41, Ops.REGISTERED.size(), "number of registered differentiable ops");
+        // 37 structural/arithmetic ops + 5 activations (each with its derivative order as a parameter)
+        assertEquals(42, Ops.REGISTERED.size(), "number of registered differentiable ops");
     }
 }

@@ -61,6 +61,56 @@ class LinearOpTest {
         }
     }
 
+    /** The fused linear + ReLU op gives the bits of the two ops in a row: values, gradients, HVPs, NaN kept. */
+    @Test
+    void linearReluIsLinearThenReluBitForBit() {
+        Rng r = new Rng(7);
+        for (DType dt : new DType[] {DType.F32, DType.F64}) {
+            Tensor x0 = Tensor.randn(r, dt, 1.0, 9, 300), w0 = Tensor.randn(r, dt, 1.0, 37, 300), b0 = Tensor.randn(r, dt, 1.0, 37);
+            x0.setFlat(5, Double.NaN);  // row 0: NaN through the product, kept by the ReLU
+            Tensor c = Tensor.randn(r, dt, 1.0, 9, 37);
+            Tensor[] a = {x0.detach().requiresGrad(true), w0.detach().requiresGrad(true), b0.detach().requiresGrad(true)};
+            Tensor[] p = {x0.detach().requiresGrad(true), w0.detach().requiresGrad(true), b0.detach().requiresGrad(true)};
+            Tensor fused = Ops.linearRelu(a[0], a[1], a[2]);
+            Tensor plain = Ops.activation(Ops.linear(p[0], p[1], p[2]), Activation.RELU, 0, 0);
+            assertArrayEquals(plain.toDoubleArray(), fused.toDoubleArray(), dt + " values");
+            assertTrue(Double.isNaN(fused.getFlat(0)), dt + ": a NaN pre-activation stays NaN");
+            assertEquals("linearRelu", fused.gradFn().op());
+            Tensor[] ga = Autograd.grad(fused.mul(c).sum(), a, false), gp = Autograd.grad(plain.mul(c).sum(), p, false);
+            for (int i = 0; i < 3; i++) {
+                assertArrayEquals(gp[i].toDoubleArray(), ga[i].toDoubleArray(), dt + " gradient " + i);
+            }
+        }
+        // second order (HVP), where the mask is a constant of the recorded backward
+        Tensor x = Tensor.randn(r, DType.F64, 1.0, 6, 5), w = Tensor.randn(r, DType.F64, 1.0, 4, 5), b = Tensor.randn(r, DType.F64, 1.0, 4);
+        Tensor c = Tensor.randn(r, DType.F64, 1.0, 6, 4);
+        Tensor[] v = {Tensor.randn(r, DType.F64, 1.0, 4, 5), Tensor.randn(r, DType.F64, 1.0, 4)};
+        java.util.function.Function<Tensor[], Tensor> lf = ps -> Ops.linearRelu(x, ps[0], ps[1]).mul(c).sum().pow(2.0);
+        java.util.function.Function<Tensor[], Tensor> lp = ps -> Ops.activation(Ops.linear(x, ps[0], ps[1]), Activation.RELU, 0, 0)
+                .mul(c).sum().pow(2.0);
+        Tensor[] hf = Autograd.hvp(lf, new Tensor[] {w.detach().requiresGrad(true), b.detach().requiresGrad(true)}, v);
+        Tensor[] hp = Autograd.hvp(lp, new Tensor[] {w.detach().requiresGrad(true), b.detach().requiresGrad(true)}, v);
+        for (int i = 0; i < 2; i++) {
+            assertArrayEquals(hp[i].toDoubleArray(), hf[i].toDoubleArray(), "HVP " + i);
+        }
+    }
+
+    /** Sequential fuses a linear layer with a following plain ReLU (not with relu1), with the same results. */
+    @Test
+    void sequentialFusesLinearAndPlainRelu() {
+        Rng r = new Rng(8);
+        Linear l1 = new Linear(6, 5, true, r, DType.F32), l2 = new Linear(6, 5, true, r, DType.F32);
+        Tensor x = Tensor.randn(r, DType.F32, 1.0, 4, 6);
+        Tensor y = new Sequential(l1, Act.relu()).forward(x);
+        assertEquals("linearRelu", y.gradFn().op());
+        assertArrayEquals(Act.relu().forward(l1.forward(x)).toDoubleArray(), y.toDoubleArray());
+        Tensor y1 = new Sequential(l2, Act.relu1()).forward(x);
+        assertTrue(!y1.gradFn().op().equals("linearRelu"), "relu1 (slope 1 at zero) is not fused: " + y1.gradFn().op());
+        // a rank-3 input keeps its leading axes
+        Tensor x3 = Tensor.randn(r, DType.F32, 1.0, 2, 3, 6);
+        assertArrayEquals(new int[] {2, 3, 5}, new Sequential(l1, Act.relu()).forward(x3).shape().toArray());
+    }
+
     @Test
     void badShapesAreRefusedWithTheShapes() {
         Rng r = new Rng(3);

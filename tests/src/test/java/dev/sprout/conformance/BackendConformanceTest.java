@@ -396,6 +396,22 @@ class BackendConformanceTest {
     }
 
     static void activation(Backend be) {
+        // ReLU at the special values, both precisions, against Activation.eval (Math.max(0, x)): NaN stays NaN (never
+        // trained on as a zero), -0 becomes +0, infinities; its derivative is 1 only where x > 0
+        double[] special = {Double.NaN, -0.0, 0.0, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, -1e-40, 1e-40, 3.5, -2};
+        for (int order = 0; order <= 1; order++) {
+            double[] y = new double[special.length];
+            float[] sf = f32(special), yf = new float[special.length];
+            be.activation(Activation.RELU, order, 0.0, special, 0, y, 0, special.length);
+            be.activation(Activation.RELU, order, 0f, sf, 0, yf, 0, special.length);
+            for (int i = 0; i < special.length; i++) {
+                double ref = Activation.RELU.eval(special[i], order, 0), reff = Activation.RELU.eval(sf[i], order, 0);
+                assertEquals(Double.doubleToLongBits(ref), Double.doubleToLongBits(y[i]),
+                        be.name() + " relu^(" + order + ") f64 at " + special[i] + ": " + y[i] + " vs " + ref);
+                assertEquals(Float.floatToIntBits((float) reff), Float.floatToIntBits(yf[i]),
+                        be.name() + " relu^(" + order + ") f32 at " + sf[i] + ": " + yf[i] + " vs " + reff);
+            }
+        }
         double[] x = randn(new Rng(104), 129);
         float[] xf = f32(x);
         for (Activation f : Activation.values()) {

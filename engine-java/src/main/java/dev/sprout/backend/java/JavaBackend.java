@@ -71,9 +71,11 @@ public final class JavaBackend implements Backend {
     public void activation(Activation f, int order, float beta, float[] x, int xOff, float[] y, int yOff, int n) {
         Checks.activation("activation", f, order, x, x == null ? 0 : x.length, xOff, y, y == null ? 0 : y.length, yOff, n);
         if (f == Activation.RELU && order <= 1) {
+            // order 0 as Math.max(0, v) in Activation.eval: NaN stays NaN (a NaN is never trained on as a zero),
+            // -0 becomes +0; order 1: 1 where v > 0
             for (int i = 0; i < n; i++) {
                 float v = x[xOff + i];
-                y[yOff + i] = order == 0 ? (v > 0 ? v : 0f) : (v > 0 ? 1f : 0f);
+                y[yOff + i] = order == 0 ? (!(v <= 0) ? v : 0f) : (v > 0 ? 1f : 0f);
             }
             return;
         }
