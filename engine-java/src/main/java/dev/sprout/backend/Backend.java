@@ -108,23 +108,21 @@ public interface Backend {
     default boolean sgemmFinite(GemmShape g, float alpha, float[] a, int aOff, float[] b, int bOff, float beta, float[] c,
                                 int cOff) {
         sgemm(g, alpha, a, aOff, b, bOff, beta, c, cOff);
-        for (int bi = 0; bi < g.batch(); bi++) {
-            for (int i = 0; i < g.m(); i++) {
-                if (!allFinite(c, Math.toIntExact(cOff + bi * g.strideC() + (long) i * g.ldc()), g.n())) {
-                    return false;
-                }
-            }
-        }
-        return true;
+        return everyRowOfC(g, cOff, row -> allFinite(c, row, g.n()));
     }
 
     /** {@link #sgemmFinite} for f64. */
     default boolean dgemmFinite(GemmShape g, double alpha, double[] a, int aOff, double[] b, int bOff, double beta,
                                 double[] c, int cOff) {
         dgemm(g, alpha, a, aOff, b, bOff, beta, c, cOff);
+        return everyRowOfC(g, cOff, row -> allFinite(c, row, g.n()));
+    }
+
+    /** Whether {@code test} holds for the start offset of every row of every C matrix of the batch. */
+    private static boolean everyRowOfC(GemmShape g, int cOff, java.util.function.IntPredicate test) {
         for (int bi = 0; bi < g.batch(); bi++) {
             for (int i = 0; i < g.m(); i++) {
-                if (!allFinite(c, Math.toIntExact(cOff + bi * g.strideC() + (long) i * g.ldc()), g.n())) {
+                if (!test.test(Math.toIntExact(cOff + bi * g.strideC() + (long) i * g.ldc()))) {
                     return false;
                 }
             }

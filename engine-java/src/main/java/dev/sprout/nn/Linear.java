@@ -54,11 +54,17 @@ public final class Linear extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
+        return apply(x, false);
+    }
+
+    /** The layer on the last axis of {@code x} (leading axes flattened for the product), optionally with a ReLU. */
+    private Tensor apply(Tensor x, boolean relu) {
         if (x.rank() < 1 || x.dim(-1) != in) {
             throw new ShapeException("linear(" + in + "->" + out + "): input " + x.describe() + " must end in " + in);
         }
         Tensor x2 = x.rank() == 2 ? x : x.reshape(-1, in);
-        Tensor y = Ops.linear(x2, weight(), bias ? parameter("bias") : null);
+        Tensor b = bias ? parameter("bias") : null;
+        Tensor y = relu ? Ops.linearRelu(x2, weight(), b) : Ops.linear(x2, weight(), b);
         if (x.rank() != 2) {
             int[] d = x.shape().toArray();
             d[d.length - 1] = out;
@@ -73,17 +79,7 @@ public final class Linear extends Module {
      * followed by a plain ReLU.
      */
     public Tensor forwardRelu(Tensor x) {
-        if (x.rank() < 1 || x.dim(-1) != in) {
-            throw new ShapeException("linear(" + in + "->" + out + "): input " + x.describe() + " must end in " + in);
-        }
-        Tensor x2 = x.rank() == 2 ? x : x.reshape(-1, in);
-        Tensor y = Ops.linearRelu(x2, weight(), bias ? parameter("bias") : null);
-        if (x.rank() != 2) {
-            int[] d = x.shape().toArray();
-            d[d.length - 1] = out;
-            y = y.reshape(d);
-        }
-        return y;
+        return apply(x, true);
     }
 
     @Override

@@ -204,15 +204,10 @@ public final class NativeBackend implements Backend {
             return Backend.super.sgemmFinite(g, alpha, a, aOff, b, bOff, beta, c, cOff);
         }
         int ta = trans(g.transA()), tb = trans(g.transB());
-        AtomicBoolean bad = new AtomicBoolean();
-        schedule(g, gemmFlopsPerSecond, (b0, b1, i0, i1, j0, j1) -> {
-            if (!NativeKernels.sgemmFinite(isa.code, ta, tb, i1 - i0, j1 - j0, g.k(), alpha, a, offA(g, aOff, b0, i0),
-                    g.lda(), g.strideA(), b, offB(g, bOff, b0, j0), g.ldb(), g.strideB(), beta, c,
-                    offC(g, cOff, b0, i0, j0), g.ldc(), g.strideC(), b1 - b0)) {
-                bad.set(true);
-            }
-        });
-        return !bad.get();
+        return scheduleFinite(g, gemmFlopsPerSecond, (b0, b1, i0, i1, j0, j1) -> NativeKernels.sgemmFinite(isa.code,
+                ta, tb, i1 - i0, j1 - j0, g.k(), alpha, a, offA(g, aOff, b0, i0), g.lda(), g.strideA(), b,
+                offB(g, bOff, b0, j0), g.ldb(), g.strideB(), beta, c, offC(g, cOff, b0, i0, j0), g.ldc(), g.strideC(),
+                b1 - b0));
     }
 
     /** {@link #sgemmFinite} for f64. */
@@ -228,11 +223,22 @@ public final class NativeBackend implements Backend {
             return Backend.super.dgemmFinite(g, alpha, a, aOff, b, bOff, beta, c, cOff);
         }
         int ta = trans(g.transA()), tb = trans(g.transB());
+        return scheduleFinite(g, gemmFlopsPerSecond / 2, (b0, b1, i0, i1, j0, j1) -> NativeKernels.dgemmFinite(isa.code,
+                ta, tb, i1 - i0, j1 - j0, g.k(), alpha, a, offA(g, aOff, b0, i0), g.lda(), g.strideA(), b,
+                offB(g, bOff, b0, j0), g.ldb(), g.strideB(), beta, c, offC(g, cOff, b0, i0, j0), g.ldc(), g.strideC(),
+                b1 - b0));
+    }
+
+    /** A piece of a checked product: true when the C block it wrote is finite. */
+    private interface FinitePiece {
+        boolean run(int b0, int b1, int i0, int i1, int j0, int j1);
+    }
+
+    /** {@link #schedule} for checked products: whether every piece reported its block of C finite. */
+    private boolean scheduleFinite(GemmShape g, double flopsPerSecond, FinitePiece piece) {
         AtomicBoolean bad = new AtomicBoolean();
-        schedule(g, gemmFlopsPerSecond / 2, (b0, b1, i0, i1, j0, j1) -> {
-            if (!NativeKernels.dgemmFinite(isa.code, ta, tb, i1 - i0, j1 - j0, g.k(), alpha, a, offA(g, aOff, b0, i0),
-                    g.lda(), g.strideA(), b, offB(g, bOff, b0, j0), g.ldb(), g.strideB(), beta, c,
-                    offC(g, cOff, b0, i0, j0), g.ldc(), g.strideC(), b1 - b0)) {
+        schedule(g, flopsPerSecond, (b0, b1, i0, i1, j0, j1) -> {
+            if (!piece.run(b0, b1, i0, i1, j0, j1)) {
                 bad.set(true);
             }
         });
