@@ -146,7 +146,7 @@ inline void dgemm(int isa, int ta, int tb, int m, int n, int k, double alpha, co
 }
 
 // sgemm / dgemm that also tell whether every element of C they wrote is finite (true: no NaN, no infinity),
-// checked block by block while the product still has it in cache (gemm.h, gemmOne).
+// each tile folded into the check from the registers as it is stored (gemm.h, gemmOne and gemmMicro's CHECK).
 inline bool sgemmFinite(int isa, int ta, int tb, int m, int n, int k, float alpha, const float* a, long long aOff,
                         int lda, long long strideA, const float* b, long long bOff, int ldb, long long strideB,
                         float beta, float* c, long long cOff, int ldc, long long strideC, int batch) {

@@ -126,7 +126,7 @@ public final class Autograd {
     /**
      * {@link #backward(Tensor)}, and returns the leaves (by identity) whose gradient this call wrote whole and proved
      * finite while writing it: the linear layers' weight gradients, checked by the product that makes them
-     * ({@link Kernels#matmulFinite}; the native backend checks each block while it is in cache). A leaf that already
+     * ({@link Kernels#matmulFinite}; the native backend folds each tile of C into the check from the registers as it stores it). A leaf that already
      * had a gradient (this call added to it), or whose gradient came from several uses or from a rule that proves
      * nothing, is not in the set. The proof is about the values as this call left them: it is for a caller that reads
      * the gradients right after, with nothing in between that could write them ({@code Optimizer.minimize}), and lets

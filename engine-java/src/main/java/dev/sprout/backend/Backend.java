@@ -103,7 +103,7 @@ public interface Backend {
      * {@link #sgemm}, then whether every element of C it wrote (each batch item's {@code m x n} block) is finite: no
      * NaN, no infinity. The check the optimizers run on a weight gradient, done where the gradient is made; this default
      * is the reference (the product, then {@link #allFinite} over C's rows). A backend may fuse the check into the
-     * product: the native one checks each finished block of C while it is still in cache.
+     * product: the native one folds each tile of C into the check from the registers as it stores it.
      */
     default boolean sgemmFinite(GemmShape g, float alpha, float[] a, int aOff, float[] b, int bOff, float beta, float[] c,
                                 int cOff) {

@@ -166,7 +166,7 @@ public abstract class Optimizer {
      * {@link #step()}. The same result as those two calls, with the same refusals (a non-finite gradient updates
      * nothing), and faster: {@link Autograd#backwardProvingFinite} returns the parameters whose gradients the
      * backward pass proved finite as it computed them (the linear layers' weights, checked by the product that writes
-     * them, on the native backend while each block is in cache), and the step skips its finiteness pass over exactly
+     * them, on the native backend from the registers as each tile is stored), and the step skips its finiteness pass over exactly
      * those -- sound because no code runs between the two. The others (biases, convolutions, accumulated gradients)
      * are checked as in {@link #step()}. As with {@code backward}, gradients add to existing ones: call
      * {@link #zeroGrad()} first for a fresh step.

@@ -189,8 +189,9 @@ public final class NativeBackend implements Backend {
     }
 
     /**
-     * The product with the finiteness check fused: each thread's piece checks its row panels of C as the packed
-     * product finishes them (gemm.h, gemmOne), so the check reads C from L1 instead of a separate pass from L3.
+     * The product with the finiteness check fused: the micro-kernel folds each tile of C into the check from the
+     * registers as it stores it (gemm.h, gemmMicro's CHECK; small products read C back at the end), instead of a
+     * separate pass over C from L3; each thread's piece reports its block.
      */
     @Override
     public boolean sgemmFinite(GemmShape g, float alpha, float[] a, int aOff, float[] b, int bOff, float beta, float[] c,

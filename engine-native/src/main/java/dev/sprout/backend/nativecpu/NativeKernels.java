@@ -43,7 +43,7 @@ final class NativeKernels {
                              long strideA, double[] b, long bOff, int ldb, long strideB, double beta, double[] c, long cOff,
                              int ldc, long strideC, int batch);
 
-    /** sgemm that also returns whether every element of C it wrote is finite (checked block by block in cache). */
+    /** sgemm that also returns whether every element of C it wrote is finite (each tile checked from the registers as it is stored). */
     static native boolean sgemmFinite(int isa, int ta, int tb, int m, int n, int k, float alpha, float[] a, long aOff,
                                       int lda, long strideA, float[] b, long bOff, int ldb, long strideB, float beta,
                                       float[] c, long cOff, int ldc, long strideC, int batch);
