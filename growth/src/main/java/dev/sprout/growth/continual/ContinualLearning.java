@@ -216,8 +216,7 @@ public final class ContinualLearning {
                     if (pen != null) {
                         loss = loss.add(pen);
                     }
-                    loss.backward();
-                    opt.step();
+                    opt.minimize(loss);
                 }
             }
             for (Tensor x : params.values()) {
@@ -243,8 +242,7 @@ public final class ContinualLearning {
                         break;
                     }
                     opt.zeroGrad();
-                    Losses.crossEntropy(net.forward(s, batch.inputs(), c), batch.labels()).backward();
-                    opt.step();
+                    opt.minimize(Losses.crossEntropy(net.forward(s, batch.inputs(), c), batch.labels()));
                 }
             }
             double[][] score = score(net, c, t.validation());

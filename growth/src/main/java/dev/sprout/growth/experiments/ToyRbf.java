@@ -271,8 +271,7 @@ public final class ToyRbf {
             opt.setLearningRate(min + (o.lr() - min) * (1 + Math.cos(Math.PI * s / o.steps())) / 2);
             opt.zeroGrad();
             Tensor l = Losses.mse(net.forward(x), y);
-            l.backward();
-            opt.step();
+            opt.minimize(l);
         }
     }
 
