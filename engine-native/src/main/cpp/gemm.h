@@ -443,26 +443,17 @@ static void gemmDotNT(long m, long n, long k, T alpha, const T* a, long lda, con
     for (; i < m; i++) gemmDotCols<T, 1, DOT_MAX_N>((int) n, k, a + i * lda, lda, b, ldb, alpha, beta, c + i * ldc, ldc);
 }
 
-// Whether rows x cols of C at c (leading dimension ldc) hold no NaN or infinity.
+template <typename T>
+static bool allFinite(const T* x, long n);  // pointwise.h
+
+// Whether rows x cols of C at c (leading dimension ldc) hold no NaN or infinity: allFinite row by row (used after
+// the small-product paths only; the packed path checks from the registers).
 template <typename T>
 static bool gemmFiniteBlock(const T* c, long ldc, long rows, long cols) {
-    typedef Vec<T> VT;
-    typedef typename VT::V V;
-    constexpr int L = VT::L;
-    V z = VT::zero(), s0 = z, s1 = z;
-    T tail = 0;
     for (long i = 0; i < rows; i++) {
-        const T* r = c + i * ldc;
-        long j = 0;
-        for (; j + 2 * L <= cols; j += 2 * L) {
-            s0 = VT::fma(VT::load(r + j), z, s0);
-            s1 = VT::fma(VT::load(r + j + L), z, s1);
-        }
-        for (; j + L <= cols; j += L) s0 = VT::fma(VT::load(r + j), z, s0);
-        for (; j < cols; j++) tail += r[j] * T(0);
+        if (!allFinite<T>(c + i * ldc, cols)) return false;
     }
-    T s = VT::sum(VT::add(s0, s1)) + tail;
-    return s == s;
+    return true;
 }
 
 // One product, any size. With bad != null, also sets *bad when the finished C holds a NaN or infinity (never
